@@ -1,0 +1,228 @@
+"""Annotators, batches of samples, assignments and the annotations made on them.
+
+Scores and flags are not stored here: they are evaluation.Rating rows with the annotator's
+Rater, so that agreement never needs to import this app. What stays here is what only
+annotation has: the work plan (batch, assignment) and the comment and time spent.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from evaluation.models import Dimension
+from synth.languages import LANGUAGE_CHOICES
+from synth.models import LANGUAGE_CODES, Sample
+
+ANNOTATORS_GROUP = "annotators"
+
+
+class Proficiency(models.IntegerChoices):
+    # Ordered, so that "at least fluent" is proficiency__gte=FLUENT.
+    WORKING = 1, "Working knowledge"
+    FLUENT = 2, "Fluent"
+    NATIVE = 3, "Native"
+
+
+class AnnotatorProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="annotator_profile",
+    )
+    note = models.TextField(blank=True, help_text="Background, region, dialect; staff only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class AnnotatorLanguage(models.Model):
+    profile = models.ForeignKey(
+        AnnotatorProfile, on_delete=models.CASCADE, related_name="languages"
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    proficiency = models.PositiveSmallIntegerField(choices=Proficiency.choices)
+
+    class Meta:
+        ordering = ["profile", "-proficiency", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "language"], name="annotate_annotatorlanguage_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES),
+                name="annotate_annotatorlanguage_language",
+            ),
+            models.CheckConstraint(
+                condition=Q(proficiency__in=Proficiency.values),
+                name="annotate_annotatorlanguage_proficiency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} ({self.get_proficiency_display()})"
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class BatchDistribution(models.TextChoices):
+    PUSH = "push", "Pre-assigned (push)"
+    PULL = "pull", "Claimed on demand (pull)"
+
+
+class Batch(models.Model):
+    Status = BatchStatus
+
+    Distribution = BatchDistribution
+
+    TRANSITIONS = {
+        Status.DRAFT: {Status.OPEN},
+        Status.OPEN: {Status.CLOSED},
+        Status.CLOSED: {Status.OPEN},  # reopen for late corrections
+    }
+
+    name = models.CharField(max_length=200)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    dimensions = models.ManyToManyField(Dimension, related_name="batches")
+    samples = models.ManyToManyField(Sample, through="BatchItem", related_name="batches")
+    overlap = models.PositiveSmallIntegerField(
+        default=2, help_text="How many annotators rate each item (k)."
+    )
+    distribution = models.CharField(
+        max_length=10, choices=Distribution.choices, default=Distribution.PUSH
+    )
+    instructions = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    due = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="annotate_batch_unique_name"),
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="annotate_batch_overlap"),
+            models.CheckConstraint(
+                condition=Q(status__in=BatchStatus.values), name="annotate_batch_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(distribution__in=BatchDistribution.values),
+                name="annotate_batch_distribution",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES), name="annotate_batch_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchItem(models.Model):
+    """A sample in a batch; gold items carry expected values as gold Ratings."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_items")
+    is_gold = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["batch", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sample"], name="annotate_batchitem_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} #{self.position}: sample {self.sample_id}"
+
+
+class AssignmentStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    REVOKED = "revoked", "Revoked"
+
+
+class Assignment(models.Model):
+    Status = AssignmentStatus
+
+    TRANSITIONS = {
+        Status.ASSIGNED: {Status.SUBMITTED, Status.SKIPPED, Status.REVOKED},
+        # Annotators may revise a submission while the batch is open; the status stays.
+        Status.SUBMITTED: {Status.SUBMITTED, Status.REVOKED},
+        Status.SKIPPED: {Status.ASSIGNED, Status.SUBMITTED, Status.REVOKED},
+        Status.REVOKED: {Status.ASSIGNED},
+    }
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="assignments")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ASSIGNED, db_index=True
+    )
+    # Pull batches: a claim expires and the item returns to the pool if not submitted.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_served_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Server-side: first served → submitted. Active time as reported by the page.
+    seconds_spent = models.PositiveIntegerField(default=0)
+    active_seconds = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["batch", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "sample", "annotator"],
+                name="annotate_assignment_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values),
+                name="annotate_assignment_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True)
+                | Q(first_served_at__isnull=True)
+                | Q(submitted_at__gte=F("first_served_at")),
+                name="annotate_assignment_submitted_after_served",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} · {self.batch} · sample {self.sample_id}"
+
+
+class Annotation(models.Model):
+    """What an annotator wrote besides scores: comment and flags (flags are also Ratings)."""
+
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="annotation"
+    )
+    comment = models.TextField(blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"Annotation of {self.assignment}"

@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import DimensionViewSet, RatingViewSet
+
+router = SimpleRouter()
+router.register("dimensions", DimensionViewSet, basename="dimension")
+router.register("ratings", RatingViewSet, basename="rating")
+urlpatterns = router.urls

@@ -1,0 +1,308 @@
+"""Rubric dimensions, LLM judges, and the one Rating table that every score lands in."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from synth.models import ModelEndpoint, Sample
+from synth.task_types import TaskType
+
+
+def validate_task_types(value: object) -> None:
+    """A list of task type slugs, or ["*"] for every task type."""
+    if value == ["*"]:
+        return
+    if not isinstance(value, list) or not value:
+        raise ValidationError('task_types must be ["*"] or a non-empty list of task types.')
+    unknown = [slug for slug in value if slug not in TaskType.values]
+    if unknown:
+        raise ValidationError(f"Unknown task types: {', '.join(map(str, unknown))}.")
+
+
+class DimensionLevel(models.TextChoices):
+    NOMINAL = "nominal", "Nominal"
+    ORDINAL = "ordinal", "Ordinal"
+    INTERVAL = "interval", "Interval"
+    RATIO = "ratio", "Ratio"
+
+
+class DimensionKind(models.TextChoices):
+    RUBRIC = "rubric", "Rubric dimension"
+    FLAG = "flag", "Flag"
+
+
+class Dimension(models.Model):
+    """One thing a rater scores. Every rubric dimension is oriented so that the highest value
+    is best (toxicity 2 = not toxic); flags are binary nominal dimensions (1 = present)."""
+
+    Level = DimensionLevel
+
+    Kind = DimensionKind
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.RUBRIC)
+    guidelines = models.TextField()
+    # {"0": "what a 0 looks like", ...}: one anchor per value of the scale.
+    anchors = models.JSONField(default=dict)
+    scale_min = models.SmallIntegerField(default=0)
+    scale_max = models.SmallIntegerField(default=2)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.ORDINAL)
+    task_types = models.JSONField(default=list, validators=[validate_task_types])
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scale_max__gt=models.F("scale_min")),
+                name="evaluation_dimension_scale_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=DimensionLevel.values),
+                name="evaluation_dimension_level",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=DimensionKind.values),
+                name="evaluation_dimension_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scale(self) -> range:
+        return range(self.scale_min, self.scale_max + 1)
+
+    def applies_to(self, task_type: str) -> bool:
+        return self.task_types == ["*"] or task_type in self.task_types
+
+    def clean(self) -> None:
+        if self.scale_max is None or self.scale_min is None:
+            return
+        expected = {str(value) for value in self.scale}
+        if self.anchors and set(self.anchors) != expected:
+            raise ValidationError(
+                {"anchors": f"Anchors must describe exactly the values {sorted(expected)}."}
+            )
+
+
+class Judge(models.Model):
+    """An LLM judge: a model endpoint, a prompt version and sampling parameters."""
+
+    name = models.CharField(max_length=100, unique=True)
+    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="judges")
+    prompt_version = models.CharField(max_length=50)
+    # Temperature 0 unless a run says otherwise: a judge should be repeatable.
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JudgeRunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class JudgeRunMode(models.TextChoices):
+    SINGLE = "single", "One call per dimension"
+    ALL = "all", "All dimensions in one call"
+
+
+class JudgeRun(models.Model):
+    Status = JudgeRunStatus
+
+    Mode = JudgeRunMode
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.RUNNING, Status.CANCELLED},
+        Status.RUNNING: {Status.COMPLETED, Status.FAILED, Status.CANCELLED},
+        Status.FAILED: {Status.PENDING},
+        Status.CANCELLED: {Status.PENDING},
+        Status.COMPLETED: set(),
+    }
+
+    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="runs")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SINGLE)
+    dimensions = models.ManyToManyField(Dimension, related_name="judge_runs")
+    # Which samples: {"languages": [...], "task_types": [...], "status": [...], "batch": id}.
+    selection = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JudgeRunStatus.values),
+                name="evaluation_judgerun_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=JudgeRunMode.values),
+                name="evaluation_judgerun_mode",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.judge} ({self.status})"
+
+
+class Judgment(models.Model):
+    """One judge's answer on one sample and dimension: the raw output is always kept, so a
+    parse failure can be inspected and counted; a Rating exists only for a valid answer."""
+
+    run = models.ForeignKey(
+        JudgeRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="judgments",
+    )
+    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="judgments")
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="judgments")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="judgments")
+    prompt_version = models.CharField(max_length=50)
+    raw_output = models.TextField(blank=True)
+    parsed = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["judge", "sample", "dimension", "prompt_version"],
+                name="evaluation_judgment_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.judge} on {self.sample_id}/{self.dimension_id}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.parsed is not None and not self.error
+
+
+class RaterKind(models.TextChoices):
+    HUMAN = "human", "Human annotator"
+    LLM = "llm", "LLM judge"
+    GOLD = "gold", "Gold standard"
+    ADJUDICATED = "adjudicated", "Adjudicated"
+
+
+class Rater(models.Model):
+    """Who gave a Rating: a person, an LLM judge, the gold standard, or an adjudication."""
+
+    Kind = RaterKind
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rater",
+    )
+    judge = models.OneToOneField(
+        Judge, null=True, blank=True, on_delete=models.PROTECT, related_name="rater"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=RaterKind.values), name="evaluation_rater_kind"
+            ),
+            # A human rater is a user, an LLM rater is a judge, gold/adjudicated are neither.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="human", user__isnull=False, judge__isnull=True)
+                    | Q(kind="llm", judge__isnull=False, user__isnull=True)
+                    | Q(
+                        kind__in=["gold", "adjudicated"],
+                        user__isnull=True,
+                        judge__isnull=True,
+                    )
+                ),
+                name="evaluation_rater_identity_matches_kind",
+            ),
+            # Exactly one gold and one adjudicated rater for the whole installation.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind__in=["gold", "adjudicated"]),
+                name="evaluation_rater_single_gold_and_adjudicated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.HUMAN:
+            return f"human:{self.user}"
+        if self.kind == self.Kind.LLM:
+            return f"llm:{self.judge}"
+        return self.kind
+
+
+class Rating(models.Model):
+    """Every judgment of a sample on a dimension: an annotator's score or flag, a judge's
+    score, a gold item's expected value, or an adjudicated final value.
+
+    The database refuses a second rating of the same (sample, dimension, rater) and a value
+    outside the dimension's scale (a trigger, see migration 0002).
+    """
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="ratings")
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="ratings")
+    rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="ratings")
+    value = models.SmallIntegerField()
+    rationale = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sample", "dimension", "rater"]
+        indexes = [models.Index(fields=["dimension", "sample"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sample", "dimension", "rater"], name="evaluation_rating_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} rated {self.sample_id} {self.dimension_id}={self.value}"
+
+    def clean(self) -> None:
+        if self.dimension_id is not None and self.value is not None:
+            dimension = self.dimension
+            if not dimension.scale_min <= self.value <= dimension.scale_max:
+                raise ValidationError(
+                    {
+                        "value": f"{self.value} is outside {dimension.slug}'s scale "
+                        f"{dimension.scale_min}–{dimension.scale_max}."
+                    }
+                )

@@ -1,0 +1,60 @@
+"""Every write to the evaluation app's tables."""
+
+from django.db import transaction
+
+from parakh.transitions import run_transition
+from synth.models import Sample
+
+from .models import Dimension, Judge, JudgeRun, Rater, Rating
+
+
+def rater_for_user(*, user) -> Rater:
+    rater, _ = Rater.objects.get_or_create(user=user, defaults={"kind": Rater.Kind.HUMAN})
+    return rater
+
+
+def rater_for_judge(*, judge: Judge) -> Rater:
+    rater, _ = Rater.objects.get_or_create(judge=judge, defaults={"kind": Rater.Kind.LLM})
+    return rater
+
+
+def rater_gold() -> Rater:
+    rater, _ = Rater.objects.get_or_create(kind=Rater.Kind.GOLD)
+    return rater
+
+
+def rater_adjudicated() -> Rater:
+    rater, _ = Rater.objects.get_or_create(kind=Rater.Kind.ADJUDICATED)
+    return rater
+
+
+def rating_upsert(
+    *,
+    sample: Sample,
+    dimension: Dimension,
+    rater: Rater,
+    value: int,
+    rationale: str = "",
+) -> Rating:
+    """Store a rater's value for a sample and dimension, replacing an earlier one.
+
+    One row per (sample, dimension, rater), held by a unique constraint: a double submit
+    or a redelivered task updates instead of duplicating.
+    """
+    rating = Rating(
+        sample=sample, dimension=dimension, rater=rater, value=value, rationale=rationale
+    )
+    rating.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        rating, _ = Rating.objects.update_or_create(
+            sample=sample,
+            dimension=dimension,
+            rater=rater,
+            defaults={"value": value, "rationale": rationale},
+        )
+    return rating
+
+
+def judge_run_transition(*, run: JudgeRun, to: str, error: str = "") -> JudgeRun:
+    """Guarded status change; illegal moves raise parakh.transitions.InvalidTransition."""
+    return run_transition(run, to=to, error=error)

@@ -1,0 +1,6 @@
+"""The Parakh Django project: settings, URLs, Celery app. No business logic lives here."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]
+__version__ = "0.1.0"
