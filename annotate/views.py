@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from synth.languages import LANGUAGES
-from synth.selectors import sample_counts_by_language
+from synth.selectors import demo_sample_count, sample_counts_by_language
 
 from .selectors import batch_progress_for_annotator
 
@@ -14,7 +14,10 @@ from .selectors import batch_progress_for_annotator
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"batches": batch_progress_for_annotator(user=request.user)}
+    context = {
+        "batches": batch_progress_for_annotator(user=request.user),
+        "demo_samples": demo_sample_count(),
+    }
     if request.user.is_staff:
         counts = sample_counts_by_language()
         context["language_rows"] = [

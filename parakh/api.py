@@ -11,3 +11,13 @@ def as_drf_error(error: DjangoValidationError | DomainError) -> serializers.Vali
         detail = error.message_dict if hasattr(error, "error_dict") else error.messages
         return serializers.ValidationError(detail)
     return serializers.ValidationError({"detail": str(error)})
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's SlugRelatedField, refusing NUL bytes before they reach PostgreSQL (which cannot
+    store or compare them and would answer with a DataError, i.e. a 500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -16,3 +16,7 @@ def sample_counts_by_language() -> dict[str, dict[str, int]]:
     for row in rows:
         counts.setdefault(row["language"], {})[row["status"]] = row["n"]
     return counts
+
+
+def demo_sample_count() -> int:
+    return Sample.objects.filter(is_demo=True).count()

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from evaluation.models import Dimension, Rater, Rating
+from parakh.api import SlugRelatedField
 from synth.models import Sample
 
 
@@ -62,7 +63,7 @@ class RatingWriteSerializer(serializers.Serializer):
     """Input of POST /api/ratings/: creates or replaces the rater's value (staff only)."""
 
     sample = serializers.PrimaryKeyRelatedField(queryset=Sample.objects.all())
-    dimension = serializers.SlugRelatedField(slug_field="slug", queryset=Dimension.objects.all())
+    dimension = SlugRelatedField(slug_field="slug", queryset=Dimension.objects.all())
     rater = serializers.PrimaryKeyRelatedField(queryset=Rater.objects.all())
     value = serializers.IntegerField(min_value=-32768, max_value=32767)
     rationale = serializers.CharField(required=False, allow_blank=True, default="")

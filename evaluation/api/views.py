@@ -24,6 +24,7 @@ class DimensionViewSet(
 
     serializer_class = DimensionSerializer
     lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_fields = ["kind", "level", "is_active"]
     queryset = Dimension.objects.all()
 

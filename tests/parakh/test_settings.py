@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.utils import base_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -18,7 +20,7 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    clean = base_env()
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -64,11 +66,7 @@ def test_embedded_default_uses_sqlite_under_var_and_eager_tasks(tmp_path):
         "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']);"
         "print(settings.CACHES['default']['BACKEND'], app.conf.task_always_eager)"
     )
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "SECRET_KEY")
-    }
+    clean = base_env()
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
