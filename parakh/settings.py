@@ -112,9 +112,13 @@ TEMPLATES = [
 ]
 
 # https://github.com/jazzband/dj-database-url — postgres://user:pass@host:5432/name
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DATABASE_URL:
+    # The embedded default: SQLite cannot create the folder its file lives in.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'parakh.sqlite3'}",
+        DATABASE_URL or f"sqlite:///{VAR_DIR / 'parakh.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
