@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
+from .languages import get_language
 from .models import GenerationJob, ModelEndpoint, Sample, Source
 
 
@@ -61,4 +63,11 @@ class SampleAdmin(admin.ModelAdmin):
     @admin.display(description="Prompt")
     def short_prompt(self, sample: Sample) -> str:
         prompt = sample.prompt
-        return prompt if len(prompt) <= 80 else f"{prompt[:80]}…"
+        language = get_language(sample.language)
+        # format_html escapes the text: samples are untrusted model output.
+        return format_html(
+            '<span lang="{}" dir="{}" style="display:inline-block;min-width:20em">{}</span>',
+            language.code,
+            language.direction,
+            prompt if len(prompt) <= 80 else f"{prompt[:80]}…",
+        )

@@ -42,3 +42,20 @@ def test_sample_list_shows_language_and_prompt(client, staff):
     page = client.get(reverse("admin:synth_sample_changelist")).content.decode()
     assert rating.sample.prompt[:40] in page
     assert "Hindi" in page
+
+
+def test_sample_list_escapes_untrusted_text_and_sets_direction(client, staff):
+    from tests.factories import SampleFactory
+
+    SampleFactory(
+        language="ur",
+        messages=[
+            {"role": "user", "content": "<script>alert(1)</script> عید"},
+            {"role": "assistant", "content": "عید مبارک"},
+        ],
+    )
+    client.force_login(staff)
+    page = client.get(reverse("admin:synth_sample_changelist")).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'lang="ur" dir="rtl"' in page
