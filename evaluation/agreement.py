@@ -92,9 +92,7 @@ def _category_columns(values: np.ndarray, cats: np.ndarray) -> np.ndarray:
     return order[pos_clipped]
 
 
-def value_counts(
-    unit_ids: np.ndarray, values: np.ndarray, categories: Sequence[int]
-) -> np.ndarray:
+def value_counts(unit_ids: np.ndarray, values: np.ndarray, categories: Sequence[int]) -> np.ndarray:
     """The units × categories count matrix of flat (unit, value) pairs.
 
     Rows follow np.unique(unit_ids) (sorted unit ids); columns follow `categories`. Values
@@ -164,9 +162,7 @@ def alpha(counts: np.ndarray, *, level: str, categories: Sequence[int]) -> Alpha
         return AlphaResult(None, n_units, n_ratings, reason)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = float(
-            krippendorff.alpha(
-                value_counts=pairable, value_domain=cats, level_of_measurement=level
-            )
+            krippendorff.alpha(value_counts=pairable, value_domain=cats, level_of_measurement=level)
         )
     if not np.isfinite(value):
         return AlphaResult(None, n_units, n_ratings, NO_EXPECTED_DISAGREEMENT)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from parakh.transitions import RUN_TRANSITIONS, RunStatus
 from synth.models import ModelEndpoint, Sample
 from synth.task_types import TaskType
 
@@ -109,31 +110,17 @@ class Judge(models.Model):
         return self.name
 
 
-class JudgeRunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class JudgeRunMode(models.TextChoices):
     SINGLE = "single", "One call per dimension"
     ALL = "all", "All dimensions in one call"
 
 
 class JudgeRun(models.Model):
-    Status = JudgeRunStatus
+    Status = RunStatus
 
     Mode = JudgeRunMode
 
-    TRANSITIONS = {
-        Status.PENDING: {Status.RUNNING, Status.CANCELLED},
-        Status.RUNNING: {Status.COMPLETED, Status.FAILED, Status.CANCELLED},
-        Status.FAILED: {Status.PENDING},
-        Status.CANCELLED: {Status.PENDING},
-        Status.COMPLETED: set(),
-    }
+    TRANSITIONS = RUN_TRANSITIONS
 
     judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="runs")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SINGLE)
@@ -155,7 +142,7 @@ class JudgeRun(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=JudgeRunStatus.values),
+                condition=Q(status__in=RunStatus.values),
                 name="evaluation_judgerun_status",
             ),
             models.CheckConstraint(

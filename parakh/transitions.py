@@ -8,6 +8,7 @@ expect.
 
 from collections.abc import Mapping, Set
 
+from django.db import models
 from django.utils import timezone
 
 
@@ -33,30 +34,47 @@ def check_transition(
         raise InvalidTransition(obj, current, target)
 
 
-FINISHED = frozenset({"completed", "failed", "cancelled"})
+class RunStatus(models.TextChoices):
+    """The lifecycle of every job-like row: generation jobs, judge runs, exports."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+RUN_TRANSITIONS = {
+    RunStatus.PENDING: {RunStatus.RUNNING, RunStatus.CANCELLED},
+    RunStatus.RUNNING: {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED},
+    RunStatus.FAILED: {RunStatus.PENDING},  # retry
+    RunStatus.CANCELLED: {RunStatus.PENDING},  # resume
+    RunStatus.COMPLETED: set(),
+}
+FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
 
 
 def run_transition(run, *, to: str, error: str = ""):
     """Move a job-like row (GenerationJob, JudgeRun) and keep its timestamps in step.
 
     The row has ``status``, ``TRANSITIONS``, ``started_at``, ``finished_at``, ``error`` and
-    ``updated_at``; the statuses are pending, running, completed, failed and cancelled.
+    ``updated_at``; its statuses are RunStatus and its moves RUN_TRANSITIONS.
     """
     check_transition(run, current=run.status, target=to, allowed=run.TRANSITIONS)
     now = timezone.now()
     run.status = to
     update_fields = ["status", "updated_at"]
-    if to == "running" and run.started_at is None:
+    if to == RunStatus.RUNNING and run.started_at is None:
         run.started_at = now
         update_fields.append("started_at")
     if to in FINISHED:
         run.finished_at = now
         update_fields.append("finished_at")
-    elif to == "pending":
+    elif to == RunStatus.PENDING:
         # A retry or resume: the run is not finished any more.
         run.finished_at = None
         update_fields.append("finished_at")
-    if error or to == "failed":
+    if error or to == RunStatus.FAILED:
         run.error = error
         update_fields.append("error")
     run.save(update_fields=update_fields)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from parakh.transitions import RUN_TRANSITIONS, RunStatus
+
 from .languages import LANGUAGE_CHOICES
 from .task_types import TaskType
 
@@ -139,25 +141,11 @@ class ModelEndpoint(models.Model):
         return f"{self.name} ({self.backend}: {self.model})"
 
 
-class GenerationJobStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class GenerationJob(models.Model):
-    Status = GenerationJobStatus
+    Status = RunStatus
 
     # Legal moves; services refuse anything else (parakh.transitions).
-    TRANSITIONS = {
-        Status.PENDING: {Status.RUNNING, Status.CANCELLED},
-        Status.RUNNING: {Status.COMPLETED, Status.FAILED, Status.CANCELLED},
-        Status.FAILED: {Status.PENDING},  # retry
-        Status.CANCELLED: {Status.PENDING},  # resume
-        Status.COMPLETED: set(),
-    }
+    TRANSITIONS = RUN_TRANSITIONS
 
     task_type = models.CharField(max_length=40, choices=TaskType.choices)
     languages = models.JSONField(validators=[validate_language_list])
@@ -178,7 +166,7 @@ class GenerationJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            _choices_check("status", GenerationJobStatus),
+            _choices_check("status", RunStatus),
             _choices_check("task_type", TaskType),
         ]
 
