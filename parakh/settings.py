@@ -147,7 +147,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "annotate:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -235,7 +235,7 @@ CELERY_TASK_QUEUES = (Queue("gpu"), Queue("cpu"))
 # Generation and judging need the model loaded on a GPU worker; everything else is CPU work.
 CELERY_TASK_ROUTES = {
     "synth.tasks.generate_*": {"queue": "gpu"},
-    "evaluation.tasks.judge_*": {"queue": "gpu"},
+    "evaluation.tasks.judging.*": {"queue": "gpu"},
     "*": {"queue": "cpu"},
 }
 

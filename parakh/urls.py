@@ -4,8 +4,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from annotate import views as annotate_views
-
 from .health import healthz
 
 api_patterns = [
@@ -17,10 +15,12 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", annotate_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("synth/", include("synth.urls")),
+    path("evaluation/", include("evaluation.urls")),
+    path("", include("annotate.urls")),
 ]

@@ -25,7 +25,7 @@ def _route(task_name: str) -> str:
 
 def test_generation_and_judging_route_to_gpu_and_the_rest_to_cpu():
     assert _route("synth.tasks.generate_chunk") == "gpu"
-    assert _route("evaluation.tasks.judge_chunk") == "gpu"
+    assert _route("evaluation.tasks.judging.judge_chunk") == "gpu"
     assert _route(filter_sample.name) == "cpu"
 
 

@@ -1,3 +1,4 @@
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from .views import DimensionViewSet, RatingViewSet
@@ -5,4 +6,10 @@ from .views import DimensionViewSet, RatingViewSet
 router = SimpleRouter()
 router.register("dimensions", DimensionViewSet, basename="dimension")
 router.register("ratings", RatingViewSet, basename="rating")
-urlpatterns = router.urls
+
+urlpatterns = [
+    *router.urls,
+    path("", include("evaluation.api.dashboards")),
+    path("", include("evaluation.api.exports")),
+    path("", include("evaluation.api.judges")),
+]

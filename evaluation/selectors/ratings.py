@@ -1,8 +1,8 @@
-"""Reads of the evaluation app."""
+"""Reads of dimensions and ratings."""
 
 from django.db.models import Q, QuerySet
 
-from .models import Dimension, Rating
+from ..models import Dimension, Rating
 
 
 def dimension_list(*, task_type: str | None = None, kind: str | None = None) -> list[Dimension]:

@@ -1,11 +1,10 @@
-"""Every write to the evaluation app's tables."""
+"""Raters and ratings: every write of a score, whoever gave it."""
 
 from django.db import transaction
 
-from parakh.transitions import run_transition
 from synth.models import Sample
 
-from .models import Dimension, Judge, JudgeRun, Rater, Rating
+from ..models import Dimension, Judge, Rater, Rating
 
 
 def rater_for_user(*, user) -> Rater:
@@ -53,8 +52,3 @@ def rating_upsert(
             defaults={"value": value, "rationale": rationale},
         )
     return rating
-
-
-def judge_run_transition(*, run: JudgeRun, to: str, error: str = "") -> JudgeRun:
-    """Guarded status change; illegal moves raise parakh.transitions.InvalidTransition."""
-    return run_transition(run, to=to, error=error)

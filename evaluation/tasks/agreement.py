@@ -1,0 +1,1 @@
+"""Celery entry points for agreement: take ids, call one service."""

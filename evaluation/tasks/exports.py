@@ -1,0 +1,1 @@
+"""Celery entry points for exports: take ids, call one service."""

@@ -1,0 +1,1 @@
+"""Celery entry points for judging: take ids, call one service."""

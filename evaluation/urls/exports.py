@@ -1,0 +1,3 @@
+"""URLs of the exports pages (names prefixed, inside the "evaluation" namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Staff pages of the synth app (sources, jobs, samples)."""
+
+app_name = "synth"
+
+urlpatterns: list = []
