@@ -2,13 +2,15 @@
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 
 from parakh.transitions import check_transition, run_transition
 
 from .filters import run_filters
-from .models import GenerationJob, Sample, Source
+from .importers import ImportSummary, InvalidRecord, SourceFileError, SourceRecord
+from .models import LANGUAGE_CODES, GenerationJob, Sample, Source
 
 
 def content_hash(*parts: object) -> str:
@@ -134,3 +136,86 @@ def sample_queue_filter(*, sample: Sample) -> None:
 def generation_job_transition(*, job: GenerationJob, to: str, error: str = "") -> GenerationJob:
     """Guarded status change; illegal moves raise parakh.transitions.InvalidTransition."""
     return run_transition(job, to=to, error=error)
+
+
+IMPORT_BATCH_SIZE = 2000
+
+
+def sources_import(
+    *,
+    records: Iterable[SourceRecord | InvalidRecord],
+    skip_invalid: bool = False,
+    on_record: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Store every new source of an import in one transaction.
+
+    A bad record stops the import with a SourceFileError naming its file and line, and
+    nothing of that import is committed; with ``skip_invalid`` it is reported in the
+    summary instead. Idempotent on content hash: importing a file twice adds nothing.
+    """
+    summary = ImportSummary()
+    pending: dict[str, Source] = {}
+    with transaction.atomic():
+        for record in records:
+            if on_record is not None:
+                on_record()
+            if isinstance(record, SourceRecord):
+                problem = _source_record_problem(record)
+                if problem:
+                    record = InvalidRecord(record.location, problem)
+            if isinstance(record, InvalidRecord):
+                if not skip_invalid:
+                    raise SourceFileError(record.location, record.reason)
+                summary.skipped.append(record)
+                continue
+            digest = content_hash(record.kind, record.language, record.text)
+            if digest in pending:
+                summary.count(record.language).existing += 1
+                continue
+            pending[digest] = Source(
+                kind=record.kind,
+                language=record.language,
+                text=record.text,
+                title=record.title,
+                url=record.url,
+                license=record.license,
+                subset=record.subset,
+                meta=record.meta,
+                content_hash=digest,
+            )
+            if len(pending) >= IMPORT_BATCH_SIZE:
+                _flush_sources(pending, summary)
+        _flush_sources(pending, summary)
+    return summary
+
+
+def _source_record_problem(record: SourceRecord) -> str:
+    if record.language not in LANGUAGE_CODES:
+        return f"unknown language {record.language!r}"
+    if record.kind not in Source.Kind.values:
+        return f"unknown source kind {record.kind!r}"
+    if not record.text.strip():
+        return "empty text"
+    if len(record.title) > Source._meta.get_field("title").max_length:
+        return "title longer than 500 characters"
+    if len(record.url) > Source._meta.get_field("url").max_length:
+        return "URL longer than 1000 characters"
+    return ""
+
+
+def _flush_sources(pending: dict[str, Source], summary: ImportSummary) -> None:
+    if not pending:
+        return
+    # One query for what is already stored, one bulk insert for the rest.
+    existing = set(
+        Source.objects.filter(content_hash__in=list(pending)).values_list("content_hash", flat=True)
+    )
+    new = [source for digest, source in pending.items() if digest not in existing]
+    Source.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
+    for digest, source in pending.items():
+        counts = summary.count(source.language)
+        if digest in existing:
+            counts.existing += 1
+        else:
+            counts.added += 1
+    pending.clear()
