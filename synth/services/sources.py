@@ -4,7 +4,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from ..importers import ImportSummary, InvalidRecord, SourceFileError, SourceRecord
 from ..models import LANGUAGE_CODES, Source
@@ -125,7 +126,7 @@ def _flush_sources(pending: dict[str, Source], summary: ImportSummary) -> None:
         Source.objects.filter(content_hash__in=list(pending)).values_list("content_hash", flat=True)
     )
     new = [source for digest, source in pending.items() if digest not in existing]
-    Source.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
+    _insert_sources(new)
     for digest, source in pending.items():
         counts = summary.count(source.language)
         if digest in existing:
@@ -133,3 +134,49 @@ def _flush_sources(pending: dict[str, Source], summary: ImportSummary) -> None:
         else:
             counts.added += 1
     pending.clear()
+
+
+_COPY_COLUMNS = (
+    "kind",
+    "language",
+    "title",
+    "text",
+    "url",
+    "license",
+    "subset",
+    "content_hash",
+    "meta",
+    "is_demo",
+    "created_at",
+)
+
+
+def _insert_sources(sources: list[Source]) -> None:
+    """COPY on PostgreSQL: several times faster than INSERT for the millions of passages of
+    a dump. Same transaction, same constraints; bulk_create elsewhere (the SQLite demo)."""
+    if not sources:
+        return
+    if connection.vendor != "postgresql":
+        Source.objects.bulk_create(sources, batch_size=IMPORT_BATCH_SIZE)
+        return
+    now = timezone.now()
+    columns = ", ".join(_COPY_COLUMNS)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {Source._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for source in sources:
+                copy.write_row(
+                    (
+                        source.kind,
+                        source.language,
+                        source.title,
+                        source.text,
+                        source.url,
+                        source.license,
+                        source.subset,
+                        source.content_hash,
+                        json.dumps(source.meta, ensure_ascii=False),
+                        source.is_demo,
+                        now,
+                    )
+                )
