@@ -237,6 +237,17 @@ def alpha_numpy(counts: np.ndarray, *, level: str, categories: Sequence[int]) ->
 # ---------------------------------------------------------------------------- bootstrap
 
 
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(rows, axis=0, return_counts=True), faster: each row of small counts is
+    read as one integer in base (max + 1), and a 1-D unique is a plain sort."""
+    base = int(rows.max()) + 1 if rows.size else 1
+    if rows.shape[1] * np.log2(max(base, 2)) >= 62:  # would overflow int64: the slow way
+        return np.unique(rows, axis=0, return_counts=True)
+    weights = base ** np.arange(rows.shape[1], dtype=np.int64)
+    _, first, multiplicity = np.unique(rows @ weights, return_index=True, return_counts=True)
+    return rows[first], multiplicity
+
+
 def bootstrap_alpha(
     counts: np.ndarray,
     *,
@@ -248,9 +259,9 @@ def bootstrap_alpha(
 ) -> AlphaInterval:
     """Percentile bootstrap interval for alpha, resampling pairable units with replacement.
 
-    Vectorised over resamples: each resample is a row of unit weights (how many times each
-    unit was drawn) and every resample's coincidence matrix is one matrix product. Resamples
-    with fewer than two distinct values are skipped. Same seed, same interval.
+    Vectorised over resamples: each resample is a row of weights (how many times each
+    distinct unit was drawn) and every resample's coincidence matrix is one matrix product.
+    Resamples with fewer than two distinct values are skipped. Same seed, same interval.
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1.")
@@ -263,17 +274,20 @@ def bootstrap_alpha(
     cats = np.asarray(categories)
     pairable = _pairable(np.asarray(counts).astype(np.int64))
     n_units, v = pairable.shape
-    per_unit = _unit_coincidences(pairable).reshape(n_units, v * v)
+    # Units with the same value counts are interchangeable: resample the distinct rows with
+    # multinomial weights (the same distribution as drawing units with replacement). With a
+    # few raters on a small scale a million units collapse to a few dozen rows.
+    distinct, multiplicity = _distinct_rows(pairable)
+    n_distinct = distinct.shape[0]
+    per_unit = _unit_coincidences(distinct).reshape(n_distinct, v * v)
+    probabilities = multiplicity / n_units
 
     rng = np.random.default_rng(seed)
-    chunk = max(1, _BOOTSTRAP_CHUNK_CELLS // n_units)
+    chunk = max(1, _BOOTSTRAP_CHUNK_CELLS // n_distinct)
     values = []
     for start in range(0, resamples, chunk):
         m = min(chunk, resamples - start)
-        drawn = rng.integers(0, n_units, size=(m, n_units))
-        offsets = np.arange(m)[:, None] * n_units
-        weights = np.bincount((drawn + offsets).ravel(), minlength=m * n_units)
-        weights = weights.reshape(m, n_units).astype(np.float64)
+        weights = rng.multinomial(n_units, probabilities, size=m).astype(np.float64)
         o = (weights @ per_unit).reshape(m, v, v)
         values.append(_alpha_from_coincidences(o, level=level, cats=cats))
     all_values = np.concatenate(values)

@@ -249,6 +249,24 @@ LOGGING = {
 
 # --- Parakh -----------------------------------------------------------------------------------
 # Quality filter thresholds (synth.filters); the paper's defaults.
+# Every key and its meaning: docs/filters.md.
 PARAKH_FILTERS = {
     "script_share_min": float(os.environ.get("PARAKH_SCRIPT_SHARE_MIN", "0.75")),
+    "language_confidence_min": float(os.environ.get("PARAKH_LANGUAGE_CONFIDENCE_MIN", "0.75")),
+    "repetition_ratio_max": float(os.environ.get("PARAKH_REPETITION_RATIO_MAX", "0.75")),
+    "repetition_ngram": 2,
+    "length_bounds": {},  # {task_type: [min, max]} over the defaults in docs/filters.md
+    "near_duplicate_jaccard": float(os.environ.get("PARAKH_NEAR_DUPLICATE_JACCARD", "0.8")),
+    "near_duplicate_ngram": 5,
+    "near_duplicate_num_perm": 128,
+    # A ModelEndpoint name; empty: back-translation chrF is reported as not configured.
+    "back_translation_endpoint": os.environ.get("PARAKH_BACK_TRANSLATION_ENDPOINT", ""),
+    "back_translation_chrf_min": float(os.environ.get("PARAKH_BACK_TRANSLATION_CHRF_MIN", "50")),
 }
+
+# Agreement dashboards (docs/agreement.md): bootstrap resamples, how many disagreements a
+# cell lists, how long computed reports are kept, how long a recompute lock lasts.
+PARAKH_AGREEMENT_RESAMPLES = env_int("PARAKH_AGREEMENT_RESAMPLES", 1000)
+PARAKH_AGREEMENT_TOP_DISAGREEMENTS = 25
+PARAKH_AGREEMENT_CACHE_SECONDS = 7 * 24 * 60 * 60
+PARAKH_AGREEMENT_LOCK_SECONDS = 15 * 60
