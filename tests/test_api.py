@@ -141,3 +141,12 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+@pytest.mark.parametrize("value", ["0098-01-01T12:02:25.7+17:10", "0001-01-01T00:00:00+15:00"])
+def test_date_filters_with_far_offsets_answer_without_a_server_error(staff_api, value):
+    RatingFactory()
+    response = staff_api.get("/api/ratings/", {"updated_after": value})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.json()["count"] == 1

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from evaluation import selectors, services
 from evaluation.models import Dimension, Rater, Rating
-from parakh.api import as_drf_error
+from parakh.api import UtcIsoDateTimeFilter, as_drf_error
 from synth.languages import LANGUAGE_CHOICES
 from synth.task_types import TaskType
 
@@ -44,7 +44,7 @@ class RatingFilter(filters.FilterSet):
     rater_kind = filters.ChoiceFilter(field_name="rater__kind", choices=Rater.Kind.choices)
     language = filters.ChoiceFilter(field_name="sample__language", choices=LANGUAGE_CHOICES)
     task_type = filters.ChoiceFilter(field_name="sample__task_type", choices=TaskType.choices)
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Rating

@@ -54,6 +54,7 @@ DROP TRIGGER IF EXISTS evaluation_dimension_scale_covers_ratings ON evaluation_d
 DROP FUNCTION IF EXISTS evaluation_dimension_scale_covers_ratings();
 """
 
+
 def _run(schema_editor, sql: str) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":

@@ -5,7 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from parakh.api import as_drf_error
+from parakh.api import UtcIsoDateTimeFilter, as_drf_error
 from parakh.permissions import IsStaff
 from synth import selectors, services
 from synth.models import Sample
@@ -14,8 +14,8 @@ from .serializers import SampleCreateSerializer, SampleSerializer
 
 
 class SampleFilter(filters.FilterSet):
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Sample
