@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Dimension, Judge, JudgeRun, Judgment, Rater, Rating
+from .models import Dimension, Export, Judge, JudgeRun, Judgment, Rater, Rating
 
 
 @admin.register(Dimension)
@@ -81,3 +81,27 @@ class RatingAdmin(admin.ModelAdmin):
     raw_id_fields = ["sample", "dimension", "rater"]
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["sample", "dimension", "rater__user", "rater__judge"]
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    """Read-mostly: exports are started from the staff page or the API, which queue them."""
+
+    list_display = ["id", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "error"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = [
+        "status",
+        "counts",
+        "progress",
+        "error",
+        "directory",
+        "files",
+        "manifest_path",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+    ]
+    list_select_related = ["created_by"]

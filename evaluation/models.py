@@ -51,6 +51,14 @@ class Dimension(models.Model):
     scale_max = models.SmallIntegerField(default=2)
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.ORDINAL)
     task_types = models.JSONField(default=list, validators=[validate_task_types])
+    # The scale an LLM judge answers on, when it differs from the human one (the paper's
+    # humans used 0–2, its judge 1–5). Blank: the judge uses the human scale and anchors.
+    judge_scale_min = models.SmallIntegerField(null=True, blank=True)
+    judge_scale_max = models.SmallIntegerField(null=True, blank=True)
+    # {"<judge value>": <human value>} for every judge value; agreement uses human values.
+    judge_scale_map = models.JSONField(default=dict, blank=True)
+    # {"<judge value>": "what it looks like"}, shown to the judge instead of ``anchors``.
+    judge_anchors = models.JSONField(default=dict, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -90,6 +98,47 @@ class Dimension(models.Model):
         if self.anchors and set(self.anchors) != expected:
             raise ValidationError(
                 {"anchors": f"Anchors must describe exactly the values {sorted(expected)}."}
+            )
+        self._clean_judge_scale()
+
+    @property
+    def has_judge_scale(self) -> bool:
+        return self.judge_scale_min is not None and self.judge_scale_max is not None
+
+    @property
+    def judge_scale(self) -> range:
+        if not self.has_judge_scale:
+            return self.scale
+        return range(self.judge_scale_min, self.judge_scale_max + 1)
+
+    def _clean_judge_scale(self) -> None:
+        if (self.judge_scale_min is None) != (self.judge_scale_max is None):
+            raise ValidationError("Set both ends of the judge scale, or neither.")
+        if not self.has_judge_scale:
+            if self.judge_scale_map or self.judge_anchors:
+                raise ValidationError(
+                    {"judge_scale_map": "A mapping or judge anchors need a judge scale."}
+                )
+            return
+        if self.judge_scale_max <= self.judge_scale_min:
+            raise ValidationError({"judge_scale_max": "The judge scale must go upwards."})
+        judge_values = {str(value) for value in self.judge_scale}
+        if set(self.judge_scale_map) != judge_values:
+            raise ValidationError(
+                {"judge_scale_map": f"Map exactly the judge values {sorted(judge_values)}."}
+            )
+        outside = [
+            value
+            for value in self.judge_scale_map.values()
+            if not isinstance(value, int) or value not in self.scale
+        ]
+        if outside:
+            raise ValidationError(
+                {"judge_scale_map": f"{outside} are not values of the human scale."}
+            )
+        if self.judge_anchors and set(self.judge_anchors) != judge_values:
+            raise ValidationError(
+                {"judge_anchors": f"Describe exactly the judge values {sorted(judge_values)}."}
             )
 
 
@@ -273,7 +322,11 @@ class Rating(models.Model):
 
     class Meta:
         ordering = ["sample", "dimension", "rater"]
-        indexes = [models.Index(fields=["dimension", "sample"])]
+        indexes = [
+            models.Index(fields=["dimension", "sample"]),
+            # The dashboards' freshness check is Max(updated_at) over every rating.
+            models.Index(fields=["updated_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["sample", "dimension", "rater"], name="evaluation_rating_unique"
@@ -293,3 +346,64 @@ class Rating(models.Model):
                         f"{dimension.scale_min}–{dimension.scale_max}."
                     }
                 )
+
+
+EXPORT_FORMATS = ("jsonl", "parquet", "updesh")
+
+
+def validate_export_formats(value: object) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError(f"Choose at least one format: {', '.join(EXPORT_FORMATS)}.")
+    unknown = [name for name in value if name not in EXPORT_FORMATS]
+    if unknown:
+        raise ValidationError(
+            f"Unknown export formats: {', '.join(map(str, unknown))}; "
+            f"expected {', '.join(EXPORT_FORMATS)}."
+        )
+
+
+class Export(models.Model):
+    """One export of the agreed subset: its criteria, where its files are and how it went.
+
+    criteria is evaluation.export.ExportCriteria.to_dict(); files lists each written file
+    as {"name", "bytes", "sha256"} with name relative to directory (under MEDIA_ROOT).
+    """
+
+    Status = RunStatus
+
+    TRANSITIONS = RUN_TRANSITIONS
+
+    criteria = models.JSONField()
+    formats = models.JSONField(validators=[validate_export_formats])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # {"samples": n, "languages": {code: n}, "task_types": {slug: n}}
+    counts = models.JSONField(default=dict, blank=True)
+    # {"scanned": n, "total": n, "exported": n}, updated once per chunk while running.
+    progress = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    directory = models.CharField(max_length=300, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    manifest_path = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values),
+                name="evaluation_export_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
