@@ -226,12 +226,29 @@ def alpha_numpy(counts: np.ndarray, *, level: str, categories: Sequence[int]) ->
     None where alpha is not defined."""
     _check_level(level)
     cats = _categories_array(categories, ordered=level != "nominal")
-    pairable = _pairable(_check_counts(counts, cats))
-    if pairable.shape[0] == 0:
+    counts = _check_counts(counts, cats)
+    if _pairable(counts).shape[0] == 0:
         return None
-    o = _unit_coincidences(pairable).sum(axis=0)[None]
-    value = _alpha_from_coincidences(o, level=level, cats=cats)[0]
-    return float(value) if np.isfinite(value) else None
+    return alpha_from_coincidences(coincidences(counts), level=level, categories=categories)
+
+
+def coincidences(counts: np.ndarray) -> np.ndarray:
+    """The coincidence matrix (V, V) of a value-counts matrix's pairable units. Coincidence
+    matrices add up, so alpha over data read in chunks is alpha of their sum."""
+    pairable = _pairable(np.asarray(counts).astype(np.int64))
+    if pairable.shape[0] == 0:
+        return np.zeros((pairable.shape[1], pairable.shape[1]))
+    return _unit_coincidences(pairable).sum(axis=0)
+
+
+def alpha_from_coincidences(
+    o: np.ndarray, *, level: str, categories: Sequence[int]
+) -> float | None:
+    """Alpha of a coincidence matrix (see `coincidences`); None where it is not defined."""
+    _check_level(level)
+    cats = _categories_array(categories, ordered=level != "nominal")
+    value = _alpha_from_coincidences(np.asarray(o, dtype=np.float64)[None], level=level, cats=cats)
+    return float(value[0]) if np.isfinite(value[0]) else None
 
 
 # ---------------------------------------------------------------------------- bootstrap
