@@ -92,6 +92,11 @@ class Batch(models.Model):
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
     dimensions = models.ManyToManyField(Dimension, related_name="batches")
     samples = models.ManyToManyField(Sample, through="BatchItem", related_name="batches")
+    # Who may work on the batch: push batches pre-assign among them, pull batches let
+    # exactly these people claim.
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="annotation_batches"
+    )
     overlap = models.PositiveSmallIntegerField(
         default=2, help_text="How many annotators rate each item (k)."
     )
@@ -138,6 +143,7 @@ class BatchItem(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_items")
+    # Gold items carry expected values as Ratings of evaluation's gold rater.
     is_gold = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
 
@@ -177,6 +183,12 @@ class Assignment(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.ASSIGNED, db_index=True
     )
+    # Which of the item's k places this assignment holds: unique per (batch, sample) and
+    # below the overlap copied here, so the database itself refuses a (k+1)-th annotator.
+    # A revoked assignment gives its place back (slot NULL). The default 0 makes a row
+    # created without a slot collide with the item's first place instead of slipping past k.
+    slot = models.PositiveSmallIntegerField(null=True, blank=True, default=0)
+    overlap = models.PositiveSmallIntegerField(default=1)
     # Pull batches: a claim expires and the item returns to the pool if not submitted.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -193,6 +205,17 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["batch", "sample", "annotator"],
                 name="annotate_assignment_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "sample", "slot"], name="annotate_assignment_unique_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot__isnull=True) | Q(slot__lt=F("overlap")),
+                name="annotate_assignment_slot_below_overlap",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AssignmentStatus.REVOKED) | Q(slot__isnull=False),
+                name="annotate_assignment_live_holds_slot",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=AssignmentStatus.values),

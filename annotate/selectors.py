@@ -1,10 +1,18 @@
 """Reads of the annotate app."""
 
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
-from .models import Assignment, Batch
+from evaluation.models import Dimension, Rater, Rating
+from synth.models import Sample
+
+from .models import Annotation, AnnotatorLanguage, Assignment, Batch, BatchItem
+
+DONE = [Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,19 +27,21 @@ class BatchProgress:
 
 
 def batch_progress_for_annotator(*, user) -> list[BatchProgress]:
-    """The annotator's open batches with done / assigned counts, in one query."""
+    """The annotator's open batches with done / assigned counts, in one query.
+
+    Pull batches count the annotator's claims so far as assigned (their share of the pool
+    is not known in advance).
+    """
     live = ~Q(assignments__status=Assignment.Status.REVOKED)
     mine = Q(assignments__annotator=user) & live
     batches = (
-        Batch.objects.filter(status=Batch.Status.OPEN, assignments__annotator=user)
+        Batch.objects.filter(status=Batch.Status.OPEN)
+        .filter(Q(assignments__annotator=user) | Q(annotators=user))
         .annotate(
             assigned=Count("assignments", filter=mine, distinct=True),
             done=Count(
                 "assignments",
-                filter=mine
-                & Q(
-                    assignments__status__in=[Assignment.Status.SUBMITTED, Assignment.Status.SKIPPED]
-                ),
+                filter=mine & Q(assignments__status__in=DONE),
                 distinct=True,
             ),
         )
@@ -39,3 +49,268 @@ def batch_progress_for_annotator(*, user) -> list[BatchProgress]:
         .order_by("due", "name")
     )
     return [BatchProgress(batch=b, done=b.done, assigned=b.assigned) for b in batches]
+
+
+def batch_progress_of(*, batch: Batch, user) -> BatchProgress:
+    mine = batch.assignments.filter(annotator=user).exclude(status=Assignment.Status.REVOKED)
+    counts = mine.aggregate(assigned=Count("pk"), done=Count("pk", filter=Q(status__in=DONE)))
+    return BatchProgress(batch=batch, done=counts["done"], assigned=counts["assigned"])
+
+
+def access_assignment(*, user, pk: int) -> Assignment:
+    """The user's own assignment; anybody else's (staff included) answers 404."""
+    try:
+        return Assignment.objects.select_related("batch", "sample", "sample__source").get(
+            pk=pk, annotator=user
+        )
+    except Assignment.DoesNotExist:
+        raise Http404("No such assignment.") from None
+
+
+def access_batch(*, user, pk: int) -> Batch:
+    """An open batch the user works on; others answer 404."""
+    batch = (
+        Batch.objects.filter(pk=pk)
+        .filter(Q(annotators=user) | Q(assignments__annotator=user))
+        .distinct()
+        .first()
+    )
+    if batch is None:
+        raise Http404("No such batch.")
+    return batch
+
+
+def assignment_next_for(*, annotator, batch: Batch) -> Assignment | None:
+    """The annotator's next unscored item of a push batch, in batch order."""
+    position = BatchItem.objects.filter(batch=batch, sample=OuterRef("sample")).values("position")[
+        :1
+    ]
+    return (
+        Assignment.objects.filter(
+            batch=batch, annotator=annotator, status=Assignment.Status.ASSIGNED
+        )
+        .annotate(position=position)
+        .order_by("position", "pk")
+        .first()
+    )
+
+
+def assignment_list_for(*, annotator, batch: Batch) -> QuerySet[Assignment]:
+    return (
+        Assignment.objects.filter(batch=batch, annotator=annotator)
+        .exclude(status=Assignment.Status.REVOKED)
+        .select_related("sample")
+        .order_by("pk")
+    )
+
+
+def ratings_of(*, user, sample: Sample) -> dict[str, int]:
+    """The user's own values on a sample, by dimension slug (to prefill a revisit)."""
+    return dict(
+        Rating.objects.filter(sample=sample, rater__user=user).values_list(
+            "dimension__slug", "value"
+        )
+    )
+
+
+@dataclass
+class AnnotatorRow:
+    username: str
+    user_id: int
+    assigned: int = 0
+    done: int = 0
+    median_seconds: float | None = None
+    gold_correct: int = 0
+    gold_total: int = 0
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.gold_correct / self.gold_total if self.gold_total else None
+
+
+def batch_progress_by_annotator(*, batch: Batch) -> list[AnnotatorRow]:
+    """Per annotator: done / assigned, median seconds per submitted item, gold accuracy."""
+    rows: dict[int, AnnotatorRow] = {}
+    seconds: dict[int, list[int]] = {}
+    assignments = (
+        batch.assignments.exclude(status=Assignment.Status.REVOKED)
+        .select_related("annotator")
+        .only("annotator__username", "status", "seconds_spent", "annotator_id")
+    )
+    for assignment in assignments:
+        row = rows.setdefault(
+            assignment.annotator_id,
+            AnnotatorRow(username=assignment.annotator.username, user_id=assignment.annotator_id),
+        )
+        row.assigned += 1
+        if assignment.status in DONE:
+            row.done += 1
+        if assignment.status == Assignment.Status.SUBMITTED:
+            seconds.setdefault(assignment.annotator_id, []).append(assignment.seconds_spent)
+    for user_id, values in seconds.items():
+        rows[user_id].median_seconds = statistics.median(values)
+    gold_samples = batch.items.filter(is_gold=True).values("sample")
+    gold = {
+        (r["sample_id"], r["dimension_id"]): r["value"]
+        for r in Rating.objects.filter(
+            sample__in=gold_samples,
+            rater__kind=Rater.Kind.GOLD,
+            dimension__in=batch.dimensions.all(),
+        ).values("sample_id", "dimension_id", "value")
+    }
+    if gold:
+        human = Rating.objects.filter(
+            sample__in=gold_samples,
+            rater__user_id__in=list(rows),
+            dimension__in=batch.dimensions.all(),
+        ).values("sample_id", "dimension_id", "value", "rater__user_id")
+        for rating in human:
+            expected = gold.get((rating["sample_id"], rating["dimension_id"]))
+            if expected is not None:
+                row = rows[rating["rater__user_id"]]
+                row.gold_total += 1
+                row.gold_correct += rating["value"] == expected
+    return sorted(rows.values(), key=lambda row: row.username)
+
+
+def batch_totals(*, batch: Batch) -> dict[str, int]:
+    live = batch.assignments.exclude(status=Assignment.Status.REVOKED)
+    counts = live.aggregate(
+        assigned=Count("pk"),
+        submitted=Count("pk", filter=Q(status=Assignment.Status.SUBMITTED)),
+    )
+    counts["items"] = batch.items.count()
+    counts["needed"] = counts["items"] * batch.overlap
+    return counts
+
+
+@dataclass
+class ReviewItem:
+    item: BatchItem
+    dimensions: list[Dimension]
+    annotators: list[str] = field(default_factory=list)
+    # rows: one per dimension, values in annotator order (None = not rated)
+    rows: list[tuple[Dimension, list[int | None], int | None, int | None]] = field(
+        default_factory=list
+    )
+    comments: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+
+def review_item(*, batch: Batch, sample_id: int) -> ReviewItem:
+    """All annotations of an item side by side, with gold and adjudicated values."""
+    item = (
+        BatchItem.objects.select_related("sample", "sample__source")
+        .filter(batch=batch, sample_id=sample_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such item in this batch.")
+    assignments = list(
+        batch.assignments.filter(sample_id=sample_id, status=Assignment.Status.SUBMITTED)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    )
+    users = [a.annotator for a in assignments]
+    dimensions = [d for d in batch.dimensions.all() if d.applies_to(item.sample.task_type)]
+    ratings = Rating.objects.filter(sample_id=sample_id, dimension__in=dimensions).values(
+        "dimension_id", "value", "rater__user_id", "rater__kind"
+    )
+    human: dict[tuple[int, int], int] = {}
+    special: dict[tuple[str, int], int] = {}
+    for r in ratings:
+        if r["rater__kind"] == Rater.Kind.HUMAN:
+            human[(r["rater__user_id"], r["dimension_id"])] = r["value"]
+        elif r["rater__kind"] in (Rater.Kind.GOLD, Rater.Kind.ADJUDICATED):
+            special[(r["rater__kind"], r["dimension_id"])] = r["value"]
+    review = ReviewItem(item=item, dimensions=dimensions, annotators=[u.username for u in users])
+    for dimension in dimensions:
+        review.rows.append(
+            (
+                dimension,
+                [human.get((u.pk, dimension.pk)) for u in users],
+                special.get((Rater.Kind.GOLD, dimension.pk)),
+                special.get((Rater.Kind.ADJUDICATED, dimension.pk)),
+            )
+        )
+    annotations = Annotation.objects.filter(assignment__in=assignments).select_related(
+        "assignment__annotator"
+    )
+    review.comments = [(a.assignment.annotator.username, a.comment, a.flags) for a in annotations]
+    return review
+
+
+def review_list(*, batch: Batch) -> QuerySet[BatchItem]:
+    """The batch's items with how many submissions and whether adjudicated."""
+    adjudicated = Rating.objects.filter(
+        sample=OuterRef("sample"), rater__kind=Rater.Kind.ADJUDICATED
+    )
+    return (
+        batch.items.select_related("sample")
+        .annotate(
+            submissions=Count(
+                "sample__assignments",
+                filter=Q(
+                    sample__assignments__batch=batch,
+                    sample__assignments__status=Assignment.Status.SUBMITTED,
+                ),
+            ),
+            adjudicated=Exists(adjudicated),
+        )
+        .order_by("position", "pk")
+    )
+
+
+def qualified_annotators(*, language: str, min_proficiency: int):
+    return (
+        get_user_model()
+        .objects.filter(
+            annotator_profile__languages__in=AnnotatorLanguage.objects.filter(
+                language=language, proficiency__gte=min_proficiency
+            )
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def sample_candidates(
+    *,
+    language: str,
+    task_types: list[str] | None = None,
+    statuses: list[str] | None = None,
+    judge_min: float | None = None,
+    judge_max: float | None = None,
+    source_kind: str = "",
+) -> QuerySet[Sample]:
+    """Samples a batch may hold: language, task types, status, mean judge score, source."""
+    samples = Sample.objects.filter(language=language)
+    if task_types:
+        samples = samples.filter(task_type__in=task_types)
+    if statuses:
+        samples = samples.filter(status__in=statuses)
+    if source_kind == "none":
+        samples = samples.filter(source__isnull=True)
+    elif source_kind:
+        samples = samples.filter(source__kind=source_kind)
+    if judge_min is not None or judge_max is not None:
+        samples = samples.annotate(
+            judge_mean=Avg(
+                "ratings__value",
+                filter=Q(
+                    ratings__rater__kind=Rater.Kind.LLM,
+                    ratings__dimension__kind=Dimension.Kind.RUBRIC,
+                ),
+            )
+        )
+        if judge_min is not None:
+            samples = samples.filter(judge_mean__gte=judge_min)
+        if judge_max is not None:
+            samples = samples.filter(judge_mean__lte=judge_max)
+    return samples.order_by("pk")
+
+
+def gold_candidates(*, samples: QuerySet[Sample]) -> QuerySet[Sample]:
+    """Those of ``samples`` that have expected values (gold Ratings)."""
+    return samples.filter(
+        Exists(Rating.objects.filter(sample=OuterRef("pk"), rater__kind=Rater.Kind.GOLD))
+    )

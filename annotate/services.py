@@ -1,19 +1,30 @@
 """Every write to the annotate app's tables."""
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from evaluation.models import Dimension
+from evaluation.services import (
+    rater_adjudicated,
+    rater_for_user,
+    rater_gold,
+    ratings_upsert_bulk,
+)
 from parakh.transitions import DomainError, check_transition
 from synth.languages import get_language
 from synth.models import Sample
 
 from .models import (
     ANNOTATORS_GROUP,
+    Annotation,
     AnnotatorLanguage,
     AnnotatorProfile,
     Assignment,
@@ -21,6 +32,7 @@ from .models import (
     BatchItem,
     Proficiency,
 )
+from .selectors import gold_candidates, sample_candidates
 
 User = get_user_model()
 
@@ -74,11 +86,14 @@ def batch_create(
     instructions: str = "",
     due: datetime | None = None,
     created_by: User | None = None,
+    gold_samples: Sequence[Sample] = (),
 ) -> Batch:
     """A draft batch with its items and, for push batches, a balanced pre-assignment.
 
     Refuses samples of another language, annotators without the language at the required
     proficiency, and an overlap larger than the number of annotators of a push batch.
+    ``gold_samples`` (a subset of ``samples``) become gold items; their expected values are
+    the gold rater's Ratings (``gold_expected_set``).
     """
     wrong_language = [s.pk for s in samples if s.language != language]
     if wrong_language:
@@ -97,6 +112,9 @@ def batch_create(
             f"{', '.join(unqualified)} lack {get_language(language).name} at "
             f"{Proficiency(min_proficiency).label} or better."
         )
+    gold_ids = {sample.pk for sample in gold_samples}
+    if not gold_ids <= {sample.pk for sample in samples}:
+        raise BatchError("Gold samples must be among the batch's samples.")
     if distribution == Batch.Distribution.PUSH and overlap > len(annotators):
         raise BatchError(
             f"Overlap {overlap} needs at least {overlap} annotators; {len(annotators)} chosen."
@@ -114,8 +132,9 @@ def batch_create(
         batch.full_clean()
         batch.save()
         batch.dimensions.set(dimensions)
+        batch.annotators.set(annotators)
         BatchItem.objects.bulk_create(
-            BatchItem(batch=batch, sample=sample, position=index)
+            BatchItem(batch=batch, sample=sample, position=index, is_gold=sample.pk in gold_ids)
             for index, sample in enumerate(samples)
         )
         if distribution == Batch.Distribution.PUSH:
@@ -131,7 +150,11 @@ def _balanced_assignments(
     count = len(annotators)
     return [
         Assignment(
-            batch=batch, sample=sample, annotator=annotators[(index * batch.overlap + j) % count]
+            batch=batch,
+            sample=sample,
+            annotator=annotators[(index * batch.overlap + j) % count],
+            slot=j,
+            overlap=batch.overlap,
         )
         for index, sample in enumerate(samples)
         for j in range(batch.overlap)
@@ -152,3 +175,327 @@ def assignment_transition(*, assignment: Assignment, to: str) -> Assignment:
     assignment.status = to
     assignment.save(update_fields=["status", "updated_at"])
     return assignment
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PARAKH_ANNOTATE_LEASE_SECONDS", 30 * 60))
+
+
+def gold_expected_set(*, sample: Sample, values: Mapping[Dimension, int]) -> None:
+    """The expected values of a gold item, stored as the gold rater's Ratings."""
+    ratings_upsert_bulk(sample=sample, rater=rater_gold(), values=values)
+
+
+def assignment_release_expired(*, batch: Batch) -> int:
+    """Return abandoned pull claims to the pool: unsubmitted claims past their lease."""
+    deleted, _ = Assignment.objects.filter(
+        batch=batch,
+        status=Assignment.Status.ASSIGNED,
+        lease_expires_at__lt=timezone.now(),
+    ).delete()
+    return deleted
+
+
+def assignment_claim(*, batch: Batch, annotator: User) -> Assignment | None:
+    """The annotator's next item of a pull batch: their live claim, or a new one.
+
+    The item row is taken with ``FOR UPDATE SKIP LOCKED``, so concurrent claimers spread
+    over different items instead of queueing on one; the free slot is counted again once the
+    lock is held (the candidate query's snapshot may be older), and the database's unique
+    slot and ``slot < overlap`` constraints stop anything that slips through.
+    """
+    if batch.distribution != Batch.Distribution.PULL:
+        raise BatchError("Only pull batches are claimed; push batches are pre-assigned.")
+    if batch.status != Batch.Status.OPEN:
+        raise BatchError("This batch is not open.")
+    if not batch.annotators.filter(pk=annotator.pk).exists():
+        raise BatchError("You are not among this batch's annotators.")
+    now = timezone.now()
+    held = (
+        Assignment.objects.filter(
+            batch=batch, annotator=annotator, status=Assignment.Status.ASSIGNED
+        )
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__gte=now))
+        .order_by("pk")
+        .first()
+    )
+    if held:
+        return held
+    assignment_release_expired(batch=batch)
+    taken = (
+        Assignment.objects.filter(batch=batch, sample=OuterRef("sample"), slot__isnull=False)
+        .values("sample")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    mine = Assignment.objects.filter(batch=batch, sample=OuterRef("sample"), annotator=annotator)
+    candidates = (
+        BatchItem.objects.filter(batch=batch)
+        .annotate(taken=Coalesce(Subquery(taken), 0))
+        .filter(taken__lt=batch.overlap)
+        .exclude(Exists(mine))
+        .order_by("position", "pk")
+    )
+    # Each pass either claims or finds its item full by now, which the next pass excludes.
+    while True:
+        with transaction.atomic():
+            item = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+            if item is None:
+                # Every open item may merely be locked by other claimers right now: wait for
+                # one rather than answer "nothing left" while places remain.
+                item = candidates.select_for_update(of=("self",)).first()
+            if item is None:
+                return None
+            used = set(
+                Assignment.objects.filter(
+                    batch=batch, sample_id=item.sample_id, slot__isnull=False
+                ).values_list("slot", flat=True)
+            )
+            free = [slot for slot in range(batch.overlap) if slot not in used]
+            if not free:
+                continue
+            try:
+                with transaction.atomic():
+                    return Assignment.objects.create(
+                        batch=batch,
+                        sample_id=item.sample_id,
+                        annotator=annotator,
+                        slot=free[0],
+                        overlap=batch.overlap,
+                        lease_expires_at=now + _lease(),
+                    )
+            except IntegrityError:
+                continue
+
+
+def assignment_serve(*, assignment: Assignment) -> Assignment:
+    """Record the first time the item was shown; a pull claim's lease restarts on view."""
+    update_fields = []
+    now = timezone.now()
+    if assignment.first_served_at is None:
+        assignment.first_served_at = now
+        update_fields.append("first_served_at")
+    if assignment.status == Assignment.Status.ASSIGNED and assignment.lease_expires_at:
+        assignment.lease_expires_at = now + _lease()
+        update_fields.append("lease_expires_at")
+    if update_fields:
+        assignment.save(update_fields=[*update_fields, "updated_at"])
+    return assignment
+
+
+def _lock_open_assignment(assignment: Assignment) -> Assignment:
+    # The row lock serialises a double submit: the second sees the first's result.
+    locked = Assignment.objects.select_for_update().select_related("batch").get(pk=assignment.pk)
+    if locked.batch.status != Batch.Status.OPEN:
+        raise BatchError("This batch is closed; its annotations can no longer change.")
+    if locked.status == Assignment.Status.REVOKED:
+        raise BatchError("This assignment was withdrawn.")
+    return locked
+
+
+def annotation_submit(
+    *,
+    assignment: Assignment,
+    scores: Mapping[str, int],
+    flags: Sequence[str] = (),
+    comment: str = "",
+    active_seconds: int = 0,
+) -> Annotation:
+    """Save the annotator's scores and flags as their Ratings, and the comment and time.
+
+    ``scores`` maps the slug of every rubric dimension of the batch that applies to the
+    sample's task type to a value; ``flags`` lists the flag dimensions raised (the others
+    of the batch are stored as 0, so that agreement on flags counts "not flagged" too).
+    Submitting again while the batch is open replaces the earlier values.
+    """
+    with transaction.atomic():
+        assignment = _lock_open_assignment(assignment)
+        rubric, flag_dimensions = item_dimensions(
+            batch=assignment.batch, task_type=assignment.sample.task_type
+        )
+        missing = [d.name for d in rubric if d.slug not in scores]
+        if missing:
+            raise BatchError(f"Score every dimension; missing: {', '.join(missing)}.")
+        known = {d.slug for d in rubric}
+        unknown = sorted(set(scores) - known)
+        if unknown:
+            raise BatchError(f"Not dimensions of this item: {', '.join(unknown)}.")
+        unknown_flags = sorted(set(flags) - {d.slug for d in flag_dimensions})
+        if unknown_flags:
+            raise BatchError(f"Unknown flags: {', '.join(unknown_flags)}.")
+        for dimension in rubric:
+            value = scores[dimension.slug]
+            if value not in dimension.scale:
+                raise BatchError(
+                    f"{dimension.name}: {value} is outside "
+                    f"{dimension.scale_min}–{dimension.scale_max}."
+                )
+        raised = [d.slug for d in flag_dimensions if d.slug in flags]
+        # One statement for every score and flag of the submit.
+        ratings_upsert_bulk(
+            sample=assignment.sample,
+            rater=rater_for_user(user=assignment.annotator),
+            values={
+                **{dimension: scores[dimension.slug] for dimension in rubric},
+                **{dimension: int(dimension.slug in raised) for dimension in flag_dimensions},
+            },
+        )
+        annotation, _ = Annotation.objects.update_or_create(
+            assignment=assignment, defaults={"comment": comment, "flags": raised}
+        )
+        now = timezone.now()
+        first_submit = assignment.status != Assignment.Status.SUBMITTED
+        served = assignment.first_served_at or now
+        if first_submit:
+            assignment.seconds_spent = max(0, int((now - served).total_seconds()))
+        assignment.first_served_at = served
+        assignment.submitted_at = now
+        assignment.active_seconds += max(0, int(active_seconds))
+        assignment.lease_expires_at = None
+        check_transition(
+            assignment,
+            current=assignment.status,
+            target=Assignment.Status.SUBMITTED,
+            allowed=Assignment.TRANSITIONS,
+        )
+        assignment.status = Assignment.Status.SUBMITTED
+        assignment.save(
+            update_fields=[
+                "status",
+                "first_served_at",
+                "submitted_at",
+                "seconds_spent",
+                "active_seconds",
+                "lease_expires_at",
+                "updated_at",
+            ]
+        )
+    return annotation
+
+
+def assignment_skip(*, assignment: Assignment) -> Assignment:
+    """Set the item aside; it stays the annotator's and can still be scored later."""
+    with transaction.atomic():
+        assignment = _lock_open_assignment(assignment)
+        if assignment.status == Assignment.Status.SKIPPED:
+            return assignment
+        assignment.lease_expires_at = None
+        assignment.save(update_fields=["lease_expires_at"])
+        return assignment_transition(assignment=assignment, to=Assignment.Status.SKIPPED)
+
+
+def assignment_revoke(*, assignment: Assignment) -> Assignment:
+    """Withdraw the assignment; its place on the item is free again. Ratings stay."""
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        check_transition(
+            assignment,
+            current=assignment.status,
+            target=Assignment.Status.REVOKED,
+            allowed=Assignment.TRANSITIONS,
+        )
+        assignment.status = Assignment.Status.REVOKED
+        assignment.slot = None
+        assignment.lease_expires_at = None
+        assignment.save(update_fields=["status", "slot", "lease_expires_at", "updated_at"])
+    return assignment
+
+
+def assignment_reassign(*, assignment: Assignment, annotator: User) -> Assignment:
+    """Hand an unfinished item to someone else, keeping its place on the item."""
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update().select_related("batch").get(pk=assignment.pk)
+        )
+        if assignment.status == Assignment.Status.SUBMITTED:
+            raise BatchError("A submitted item cannot be reassigned; revoke it instead.")
+        if assignment.status == Assignment.Status.REVOKED:
+            raise BatchError("A revoked item cannot be reassigned.")
+        batch = assignment.batch
+        qualified = AnnotatorLanguage.objects.filter(
+            profile__user=annotator, language=batch.language
+        ).exists()
+        if not qualified:
+            raise BatchError(f"{annotator} lacks {get_language(batch.language).name}.")
+        if Assignment.objects.filter(
+            batch=batch, sample_id=assignment.sample_id, annotator=annotator
+        ).exists():
+            raise BatchError(f"{annotator} already has this item.")
+        assignment.annotator = annotator
+        assignment.status = Assignment.Status.ASSIGNED
+        assignment.first_served_at = None
+        assignment.save(update_fields=["annotator", "status", "first_served_at", "updated_at"])
+        batch.annotators.add(annotator)
+    return assignment
+
+
+def adjudication_set(*, sample: Sample, values: Mapping[Dimension, int]) -> None:
+    """The final value per dimension chosen by staff, as the adjudicated rater's Ratings."""
+    for dimension, value in values.items():
+        if value not in dimension.scale:
+            raise BatchError(f"{dimension.name}: {value} is outside its scale.")
+    ratings_upsert_bulk(sample=sample, rater=rater_adjudicated(), values=values)
+
+
+def item_dimensions(*, batch: Batch, task_type: str) -> tuple[list[Dimension], list[Dimension]]:
+    """(rubric dimensions, flag dimensions) of the batch that apply to a task type."""
+    dimensions = [d for d in batch.dimensions.all() if d.applies_to(task_type)]
+    rubric = [d for d in dimensions if d.kind == Dimension.Kind.RUBRIC]
+    flags = [d for d in dimensions if d.kind == Dimension.Kind.FLAG]
+    return rubric, flags
+
+
+def batch_build(
+    *,
+    name: str,
+    language: str,
+    dimensions: Sequence[Dimension],
+    annotators: Sequence[User],
+    size: int,
+    overlap: int = 2,
+    distribution: str = Batch.Distribution.PUSH,
+    task_types: Sequence[str] = (),
+    statuses: Sequence[str] = (Sample.Status.PASSED,),
+    judge_min: float | None = None,
+    judge_max: float | None = None,
+    source_kind: str = "",
+    gold_share: float = 0.0,
+    min_proficiency: int = Proficiency.FLUENT,
+    instructions: str = "",
+    due: datetime | None = None,
+    created_by: User | None = None,
+    open_now: bool = False,
+) -> Batch:
+    """Choose samples by the filter (gold ones first up to ``gold_share`` of ``size``) and
+    create the batch; optionally open it."""
+    pool = sample_candidates(
+        language=language,
+        task_types=list(task_types),
+        statuses=list(statuses),
+        judge_min=judge_min,
+        judge_max=judge_max,
+        source_kind=source_kind,
+    )
+    gold = list(gold_candidates(samples=pool)[: round(size * gold_share)]) if gold_share else []
+    rest = list(pool.exclude(pk__in=[s.pk for s in gold])[: size - len(gold)])
+    samples = gold + rest
+    if not samples:
+        raise BatchError("No sample matches the filter.")
+    with transaction.atomic():
+        batch = batch_create(
+            name=name,
+            language=language,
+            dimensions=dimensions,
+            samples=samples,
+            annotators=annotators,
+            overlap=overlap,
+            distribution=distribution,
+            min_proficiency=min_proficiency,
+            instructions=instructions,
+            due=due,
+            created_by=created_by,
+            gold_samples=gold,
+        )
+        if open_now:
+            batch_transition(batch=batch, to=Batch.Status.OPEN)
+    return batch

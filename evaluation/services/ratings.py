@@ -1,5 +1,8 @@
 """Raters and ratings: every write of a score, whoever gave it."""
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from synth.models import Sample
@@ -52,3 +55,29 @@ def rating_upsert(
             defaults={"value": value, "rationale": rationale},
         )
     return rating
+
+
+def ratings_upsert_bulk(
+    *, sample: Sample, rater: Rater, values: Mapping[Dimension, int], rationale: str = ""
+) -> None:
+    """One rater's values for several dimensions of one sample, in one statement (an
+    annotator's submit): INSERT … ON CONFLICT (sample, dimension, rater) DO UPDATE."""
+    for dimension, value in values.items():
+        if not dimension.scale_min <= value <= dimension.scale_max:
+            raise ValidationError(
+                {
+                    "value": f"{value} is outside {dimension.slug}'s scale "
+                    f"{dimension.scale_min}–{dimension.scale_max}."
+                }
+            )
+    Rating.objects.bulk_create(
+        [
+            Rating(
+                sample=sample, dimension=dimension, rater=rater, value=value, rationale=rationale
+            )
+            for dimension, value in values.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["sample", "dimension", "rater"],
+        update_fields=["value", "rationale", "updated_at"],
+    )
