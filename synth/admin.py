@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from .languages import get_language
-from .models import GenerationJob, ModelEndpoint, Sample, Source
+from .models import GenerationCall, GenerationJob, ModelEndpoint, Sample, Source
 
 
 @admin.register(Source)
@@ -71,3 +71,12 @@ class SampleAdmin(admin.ModelAdmin):
             language.direction,
             prompt if len(prompt) <= 80 else f"{prompt[:80]}…",
         )
+
+
+@admin.register(GenerationCall)
+class GenerationCallAdmin(admin.ModelAdmin):
+    list_display = ["id", "job", "language", "phase", "variant", "finish_reason", "created_at"]
+    list_filter = ["language", "phase", "finish_reason"]
+    search_fields = ["key", "error"]
+    raw_id_fields = ["job", "source"]
+    readonly_fields = ["key", "created_at"]

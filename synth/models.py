@@ -236,3 +236,43 @@ class Sample(models.Model):
     def prompt(self) -> str:
         """The first user message: what a list shows of the sample."""
         return next((m["content"] for m in self.messages if m["role"] == "user"), "")
+
+
+class GenerationCall(models.Model):
+    """One model call of a generation job that did not end in a sample of its own.
+
+    Holds a multi-phase sample's intermediate outputs (the question before its answer) and
+    every failed call, under the call's deterministic key: a retried or redelivered chunk
+    finds them here and never repeats a finished call. A successful final phase is the
+    Sample itself and is not stored here.
+    """
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="calls")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    phase = models.CharField(max_length=50)
+    variant = models.PositiveIntegerField(default=0)
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    finish_reason = models.CharField(max_length=20, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["job", "language"])]
+        constraints = [
+            _language_check("language"),
+            models.CheckConstraint(
+                condition=Q(key__regex=SHA256_HEX), name="synth_generationcall_key_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "error" if self.error else "ok"
+        return f"Call {self.phase}/{self.variant} of job {self.job_id} ({state})"

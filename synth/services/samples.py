@@ -1,5 +1,7 @@
 """Samples: creation (idempotent on content hash), status moves, quality filters."""
 
+from typing import NotRequired, TypedDict, Unpack
+
 from django.db import transaction
 
 from parakh.transitions import check_transition
@@ -9,7 +11,7 @@ from ..models import GenerationJob, Sample, Source
 from .sources import content_hash
 
 
-def sample_create(
+def sample_build(
     *,
     language: str,
     task_type: str,
@@ -21,15 +23,14 @@ def sample_create(
     params: dict | None = None,
     key: object = None,
     is_demo: bool = False,
-) -> tuple[Sample, bool]:
-    """Create a sample unless one with the same content hash exists.
+) -> Sample:
+    """A validated, unsaved sample with its content hash.
 
     ``key`` is the caller's deterministic identity of the sample (job, source, phase,
     variant, ...); without it the hash covers the content itself, so a re-import of the same
     messages adds nothing.
     """
     identity = key if key is not None else (language, task_type, messages)
-    digest = content_hash("sample", identity)
     sample = Sample(
         language=language,
         task_type=task_type,
@@ -40,15 +41,54 @@ def sample_create(
         template_version=template_version,
         params=params or {},
         is_demo=is_demo,
-        content_hash=digest,
+        content_hash=content_hash("sample", identity),
     )
-    sample.full_clean(validate_unique=False)
-    existing = Sample.objects.filter(content_hash=digest).first()
+    # Constraints are the database's to check on insert; validating them here would cost a
+    # query per CHECK constraint per sample.
+    sample.full_clean(validate_unique=False, validate_constraints=False)
+    return sample
+
+
+class SampleFields(TypedDict):
+    """sample_build's and sample_create's keyword arguments."""
+
+    language: str
+    task_type: str
+    messages: list[dict]
+    generator: str
+    source: NotRequired[Source | None]
+    job: NotRequired[GenerationJob | None]
+    template_version: NotRequired[str]
+    params: NotRequired[dict | None]
+    key: NotRequired[object]
+    is_demo: NotRequired[bool]
+
+
+def sample_create(**fields: Unpack[SampleFields]) -> tuple[Sample, bool]:
+    """Create a sample unless its content hash is stored (arguments: sample_build's)."""
+    sample = sample_build(**fields)
+    existing = Sample.objects.filter(content_hash=sample.content_hash).first()
     if existing is not None:
         return existing, False
     with transaction.atomic():
         sample.save()
     return sample, True
+
+
+def samples_create_bulk(*, samples: list[Sample]) -> list[Sample]:
+    """Store the built samples whose content hash is not stored yet, in one INSERT, and
+    queue them for filtering; returns the new ones. A concurrent writer of the same keys
+    makes the INSERT fail with IntegrityError: the caller falls back to sample_create."""
+    digests = [sample.content_hash for sample in samples]
+    existing = set(
+        Sample.objects.filter(content_hash__in=digests).values_list("content_hash", flat=True)
+    )
+    new = [sample for sample in samples if sample.content_hash not in existing]
+    with transaction.atomic():
+        Sample.objects.bulk_create(new)
+    for sample in new:
+        sample_queue_filter(sample=sample)
+    return new
 
 
 def sample_transition(*, sample: Sample, to: str) -> Sample:
