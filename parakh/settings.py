@@ -208,6 +208,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a field named status with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "parakh.transitions.RunStatus",
+        "SampleStatusEnum": "synth.models.SampleStatus",
+        "BatchStatusEnum": "annotate.models.BatchStatus",
+        "AssignmentStatusEnum": "annotate.models.AssignmentStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -273,3 +280,15 @@ PARAKH_AGREEMENT_LOCK_SECONDS = 15 * 60
 
 # LLM judges (docs/judges.md): samples per judge_chunk task on the gpu queue.
 PARAKH_JUDGE_CHUNK_SIZE = env_int("PARAKH_JUDGE_CHUNK_SIZE", 32)
+
+# Annotation (docs/annotation.md): how long a pull claim is held without a submit, the cap
+# on active seconds one submit may add, and sign-in throttling per username and address.
+PARAKH_ANNOTATE_LEASE_SECONDS = env_int("PARAKH_ANNOTATE_LEASE_SECONDS", 30 * 60)
+PARAKH_ANNOTATE_ACTIVE_SECONDS_MAX = 60 * 60
+PARAKH_LOGIN_MAX_FAILURES = env_int("PARAKH_LOGIN_MAX_FAILURES", 5)
+PARAKH_LOGIN_LOCKOUT_SECONDS = env_int("PARAKH_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# Exports (docs/export.md): samples per chunk (one ratings query each) and rows per Parquet
+# row group (the most a Parquet writer holds in memory).
+PARAKH_EXPORT_CHUNK_SIZE = env_int("PARAKH_EXPORT_CHUNK_SIZE", 2000)
+PARAKH_EXPORT_ROW_GROUP_SIZE = env_int("PARAKH_EXPORT_ROW_GROUP_SIZE", 10_000)
