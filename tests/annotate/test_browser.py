@@ -57,12 +57,18 @@ def test_an_annotator_scores_three_items_with_the_keyboard_alone(page, live_serv
     page.click(f"#batch-{batch.pk} a.continue")
     page.wait_for_selector("#item-form")
     for done in range(1, 4):
+        shown = page.get_attribute("#item-panel", "data-assignment")
         page.keyboard.press("2")
         page.keyboard.press("1")
         page.keyboard.press("2")
         page.keyboard.press("Enter")
         if done < 3:
-            page.wait_for_function(f"document.getElementById('batch-progress').value === {done}")
+            # The next item has replaced this one (keys now go to it) and the bar moved.
+            page.wait_for_function(
+                f"document.getElementById('item-panel').dataset.assignment !== '{shown}'"
+                f" && document.getElementById('batch-progress').value === {done}",
+                timeout=30_000,
+            )
     page.wait_for_selector("text=Nothing left")
     assert page.get_attribute("#batch-progress", "value") == "3"
     assert Assignment.objects.filter(batch=batch, status="submitted").count() == 3
