@@ -259,3 +259,14 @@ def test_worked_example_through_the_ratings_api_and_the_dashboard_api(
         assert (
             round(detail.json()["report"]["humans"]["value"], 3) == WORKED_EXPECTED[dimension.level]
         )
+
+
+def test_overview_without_ratings_says_how_to_fill_it(
+    staff_client, django_capture_on_commit_callbacks
+):
+    url = reverse("evaluation:agreement-overview")
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.get(url)
+    html = staff_client.get(url).content.decode()
+    assert 'id="agreement-empty"' in html and "annotate a batch or run a judge" in html
+    assert 'id="agreement-grid"' not in html
