@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from evaluation.models import Dimension
+from evaluation.models import Comparison, Dimension
 from synth.languages import LANGUAGE_CHOICES
 from synth.models import LANGUAGE_CODES, Sample
 
@@ -77,10 +77,17 @@ class BatchDistribution(models.TextChoices):
     PULL = "pull", "Claimed on demand (pull)"
 
 
+class BatchKind(models.TextChoices):
+    RATINGS = "ratings", "Rate samples on the rubric"
+    PAIRWISE = "pairwise", "Compare two responses"
+
+
 class Batch(models.Model):
     Status = BatchStatus
 
     Distribution = BatchDistribution
+
+    Kind = BatchKind
 
     TRANSITIONS = {
         Status.DRAFT: {Status.OPEN},
@@ -89,6 +96,8 @@ class Batch(models.Model):
     }
 
     name = models.CharField(max_length=200)
+    # A ratings batch holds samples, a pairwise batch arena comparisons (evaluation.Comparison).
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.RATINGS)
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
     dimensions = models.ManyToManyField(Dimension, related_name="batches")
     samples = models.ManyToManyField(Sample, through="BatchItem", related_name="batches")
@@ -132,17 +141,32 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(language__in=LANGUAGE_CODES), name="annotate_batch_language"
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=BatchKind.values), name="annotate_batch_kind"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
+# Exactly one of sample (a ratings item) and comparison (a pairwise item) is set.
+ONE_UNIT = Q(sample__isnull=False, comparison__isnull=True) | Q(
+    sample__isnull=True, comparison__isnull=False
+)
+
+
 class BatchItem(models.Model):
-    """A sample in a batch; gold items carry expected values as gold Ratings."""
+    """A sample or a comparison in a batch; gold items carry expected values as gold
+    Ratings (samples) or the gold rater's Preference (comparisons)."""
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
-    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="batch_items")
+    sample = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.PROTECT, related_name="batch_items"
+    )
+    comparison = models.ForeignKey(
+        Comparison, null=True, blank=True, on_delete=models.PROTECT, related_name="batch_items"
+    )
     # Gold items carry expected values as Ratings of evaluation's gold rater.
     is_gold = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
@@ -150,10 +174,16 @@ class BatchItem(models.Model):
     class Meta:
         ordering = ["batch", "position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["batch", "sample"], name="annotate_batchitem_unique")
+            models.UniqueConstraint(fields=["batch", "sample"], name="annotate_batchitem_unique"),
+            models.UniqueConstraint(
+                fields=["batch", "comparison"], name="annotate_batchitem_unique_comparison"
+            ),
+            models.CheckConstraint(condition=ONE_UNIT, name="annotate_batchitem_one_unit"),
         ]
 
     def __str__(self) -> str:
+        if self.comparison_id:
+            return f"{self.batch} #{self.position}: comparison {self.comparison_id}"
         return f"{self.batch} #{self.position}: sample {self.sample_id}"
 
 
@@ -176,7 +206,12 @@ class Assignment(models.Model):
     }
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
-    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="assignments")
+    sample = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    comparison = models.ForeignKey(
+        Comparison, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
     )
@@ -209,6 +244,15 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["batch", "sample", "slot"], name="annotate_assignment_unique_slot"
             ),
+            models.UniqueConstraint(
+                fields=["batch", "comparison", "annotator"],
+                name="annotate_assignment_unique_comparison",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "comparison", "slot"],
+                name="annotate_assignment_unique_comparison_slot",
+            ),
+            models.CheckConstraint(condition=ONE_UNIT, name="annotate_assignment_one_unit"),
             models.CheckConstraint(
                 condition=Q(slot__isnull=True) | Q(slot__lt=F("overlap")),
                 name="annotate_assignment_slot_below_overlap",
@@ -230,7 +274,14 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.comparison_id:
+            return f"{self.annotator} · {self.batch} · comparison {self.comparison_id}"
         return f"{self.annotator} · {self.batch} · sample {self.sample_id}"
+
+    @property
+    def unit_field(self) -> str:
+        """The field naming the item: "comparison" for a pairwise one, else "sample"."""
+        return "comparison" if self.comparison_id else "sample"
 
 
 class Annotation(models.Model):

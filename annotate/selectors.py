@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from evaluation.models import Dimension, Rater, Rating
+from evaluation.models import Dimension, Preference, Rater, Rating
 from synth.models import Sample
 
 from .models import Annotation, AnnotatorLanguage, Assignment, Batch, BatchItem
@@ -60,9 +60,14 @@ def batch_progress_of(*, batch: Batch, user) -> BatchProgress:
 def access_assignment(*, user, pk: int) -> Assignment:
     """The user's own assignment; anybody else's (staff included) answers 404."""
     try:
-        return Assignment.objects.select_related("batch", "sample", "sample__source").get(
-            pk=pk, annotator=user
-        )
+        return Assignment.objects.select_related(
+            "batch",
+            "sample",
+            "sample__source",
+            "comparison__prompt",
+            "comparison__response_a",
+            "comparison__response_b",
+        ).get(pk=pk, annotator=user)
     except Assignment.DoesNotExist:
         raise Http404("No such assignment.") from None
 
@@ -82,7 +87,8 @@ def access_batch(*, user, pk: int) -> Batch:
 
 def assignment_next_for(*, annotator, batch: Batch) -> Assignment | None:
     """The annotator's next unscored item of a push batch, in batch order."""
-    position = BatchItem.objects.filter(batch=batch, sample=OuterRef("sample")).values("position")[
+    unit = "comparison" if batch.kind == Batch.Kind.PAIRWISE else "sample"
+    position = BatchItem.objects.filter(batch=batch, **{unit: OuterRef(unit)}).values("position")[
         :1
     ]
     return (
@@ -99,7 +105,7 @@ def assignment_list_for(*, annotator, batch: Batch) -> QuerySet[Assignment]:
     return (
         Assignment.objects.filter(batch=batch, annotator=annotator)
         .exclude(status=Assignment.Status.REVOKED)
-        .select_related("sample")
+        .select_related("sample", "comparison__prompt")
         .order_by("pk")
     )
 
@@ -149,6 +155,9 @@ def batch_progress_by_annotator(*, batch: Batch) -> list[AnnotatorRow]:
             seconds.setdefault(assignment.annotator_id, []).append(assignment.seconds_spent)
     for user_id, values in seconds.items():
         rows[user_id].median_seconds = statistics.median(values)
+    if batch.kind == Batch.Kind.PAIRWISE:
+        _gold_preferences(batch, rows)
+        return sorted(rows.values(), key=lambda row: row.username)
     gold_samples = batch.items.filter(is_gold=True).values("sample")
     gold = {
         (r["sample_id"], r["dimension_id"]): r["value"]
@@ -171,6 +180,29 @@ def batch_progress_by_annotator(*, batch: Batch) -> list[AnnotatorRow]:
                 row.gold_total += 1
                 row.gold_correct += rating["value"] == expected
     return sorted(rows.values(), key=lambda row: row.username)
+
+
+def _gold_preferences(batch: Batch, rows: dict[int, AnnotatorRow]) -> None:
+    """Gold accuracy on a pairwise batch: the annotator's verdict equals the gold one
+    (same outcome, same winning response; a tie and "both bad" are different answers)."""
+    gold_comparisons = batch.items.filter(is_gold=True).values("comparison")
+    verdicts = Preference.objects.filter(comparison__in=gold_comparisons)
+    gold = {
+        p["comparison_id"]: (p["outcome"], p["winner_id"])
+        for p in verdicts.filter(rater__kind=Rater.Kind.GOLD).values(
+            "comparison_id", "outcome", "winner_id"
+        )
+    }
+    human = verdicts.filter(rater__user_id__in=list(rows), comparison_id__in=list(gold)).values(
+        "comparison_id", "outcome", "winner_id", "rater__user_id"
+    )
+    for preference in human:
+        row = rows[preference["rater__user_id"]]
+        row.gold_total += 1
+        row.gold_correct += gold[preference["comparison_id"]] == (
+            preference["outcome"],
+            preference["winner_id"],
+        )
 
 
 def batch_totals(*, batch: Batch) -> dict[str, int]:
@@ -244,8 +276,10 @@ def review_list(*, batch: Batch) -> QuerySet[BatchItem]:
     adjudicated = Rating.objects.filter(
         sample=OuterRef("sample"), rater__kind=Rater.Kind.ADJUDICATED
     )
+    # Pairwise items are reviewed on the arena pages, not here.
     return (
-        batch.items.select_related("sample")
+        batch.items.filter(sample__isnull=False)
+        .select_related("sample")
         .annotate(
             submissions=Count(
                 "sample__assignments",

@@ -11,12 +11,17 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from evaluation.models import Dimension
+from evaluation.models import ArenaResponse, Comparison, Dimension, Rater
 from evaluation.services import (
     rater_adjudicated,
     rater_for_user,
     rater_gold,
     ratings_upsert_bulk,
+)
+from evaluation.services.arena import (
+    POSITION_CHOICES,
+    preference_from_position,
+    preference_record,
 )
 from parakh.transitions import DomainError, check_transition
 from synth.languages import get_language
@@ -101,24 +106,11 @@ def batch_create(
             f"Samples {wrong_language} are not in {get_language(language).name}; "
             "a batch holds one language."
         )
-    qualified = set(
-        AnnotatorLanguage.objects.filter(
-            profile__user__in=annotators, language=language, proficiency__gte=min_proficiency
-        ).values_list("profile__user_id", flat=True)
-    )
-    unqualified = [user.username for user in annotators if user.pk not in qualified]
-    if unqualified:
-        raise BatchError(
-            f"{', '.join(unqualified)} lack {get_language(language).name} at "
-            f"{Proficiency(min_proficiency).label} or better."
-        )
+    _check_annotators(language=language, annotators=annotators, min_proficiency=min_proficiency)
     gold_ids = {sample.pk for sample in gold_samples}
     if not gold_ids <= {sample.pk for sample in samples}:
         raise BatchError("Gold samples must be among the batch's samples.")
-    if distribution == Batch.Distribution.PUSH and overlap > len(annotators):
-        raise BatchError(
-            f"Overlap {overlap} needs at least {overlap} annotators; {len(annotators)} chosen."
-        )
+    _check_overlap(distribution=distribution, overlap=overlap, annotators=annotators)
     with transaction.atomic():
         batch = Batch(
             name=name,
@@ -142,8 +134,29 @@ def batch_create(
     return batch
 
 
+def _check_annotators(*, language: str, annotators: Sequence[User], min_proficiency: int) -> None:
+    qualified = set(
+        AnnotatorLanguage.objects.filter(
+            profile__user__in=annotators, language=language, proficiency__gte=min_proficiency
+        ).values_list("profile__user_id", flat=True)
+    )
+    unqualified = [user.username for user in annotators if user.pk not in qualified]
+    if unqualified:
+        raise BatchError(
+            f"{', '.join(unqualified)} lack {get_language(language).name} at "
+            f"{Proficiency(min_proficiency).label} or better."
+        )
+
+
+def _check_overlap(*, distribution: str, overlap: int, annotators: Sequence[User]) -> None:
+    if distribution == Batch.Distribution.PUSH and overlap > len(annotators):
+        raise BatchError(
+            f"Overlap {overlap} needs at least {overlap} annotators; {len(annotators)} chosen."
+        )
+
+
 def _balanced_assignments(
-    batch: Batch, samples: Sequence[Sample], annotators: Sequence[User]
+    batch: Batch, units: Sequence, annotators: Sequence[User], *, unit_field: str = "sample"
 ) -> list[Assignment]:
     # Item i goes to annotators i*k … i*k+k-1 (mod n): every item gets k distinct people and
     # every annotator's load differs from another's by at most one.
@@ -151,14 +164,76 @@ def _balanced_assignments(
     return [
         Assignment(
             batch=batch,
-            sample=sample,
             annotator=annotators[(index * batch.overlap + j) % count],
             slot=j,
             overlap=batch.overlap,
+            **{unit_field: unit},
         )
-        for index, sample in enumerate(samples)
+        for index, unit in enumerate(units)
         for j in range(batch.overlap)
     ]
+
+
+def batch_create_pairwise(
+    *,
+    name: str,
+    language: str,
+    comparisons: Sequence[Comparison],
+    annotators: Sequence[User],
+    overlap: int = 2,
+    distribution: str = Batch.Distribution.PUSH,
+    min_proficiency: int = Proficiency.FLUENT,
+    instructions: str = "",
+    due: datetime | None = None,
+    created_by: User | None = None,
+    gold_comparisons: Sequence[Comparison] = (),
+) -> Batch:
+    """A draft pairwise batch: annotators choose the better of two responses to a prompt.
+
+    The same rules as batch_create: one language, qualified annotators, overlap k with a
+    balanced pre-assignment for push batches. ``gold_comparisons`` (among ``comparisons``)
+    become gold items; their expected verdict is the gold rater's Preference
+    (``gold_preference_set``).
+    """
+    # Fresh rows with their prompts, in the caller's order (the batch's item order).
+    loaded = Comparison.objects.select_related("prompt").in_bulk([c.pk for c in comparisons])
+    comparisons = [loaded[c.pk] for c in comparisons if c.pk in loaded]
+    if not comparisons:
+        raise BatchError("Choose at least one comparison.")
+    wrong_language = [c.pk for c in comparisons if c.prompt.language != language]
+    if wrong_language:
+        raise BatchError(
+            f"Comparisons {wrong_language} are not in {get_language(language).name}; "
+            "a batch holds one language."
+        )
+    _check_annotators(language=language, annotators=annotators, min_proficiency=min_proficiency)
+    gold_ids = {c.pk for c in gold_comparisons}
+    if not gold_ids <= {c.pk for c in comparisons}:
+        raise BatchError("Gold comparisons must be among the batch's comparisons.")
+    _check_overlap(distribution=distribution, overlap=overlap, annotators=annotators)
+    with transaction.atomic():
+        batch = Batch(
+            name=name,
+            kind=Batch.Kind.PAIRWISE,
+            language=language,
+            overlap=overlap,
+            distribution=distribution,
+            instructions=instructions,
+            due=due,
+            created_by=created_by,
+        )
+        batch.full_clean()
+        batch.save()
+        batch.annotators.set(annotators)
+        BatchItem.objects.bulk_create(
+            BatchItem(batch=batch, comparison=c, position=index, is_gold=c.pk in gold_ids)
+            for index, c in enumerate(comparisons)
+        )
+        if distribution == Batch.Distribution.PUSH:
+            Assignment.objects.bulk_create(
+                _balanced_assignments(batch, comparisons, annotators, unit_field="comparison")
+            )
+    return batch
 
 
 def batch_transition(*, batch: Batch, to: str) -> Batch:
@@ -184,6 +259,13 @@ def _lease() -> timedelta:
 def gold_expected_set(*, sample: Sample, values: Mapping[Dimension, int]) -> None:
     """The expected values of a gold item, stored as the gold rater's Ratings."""
     ratings_upsert_bulk(sample=sample, rater=rater_gold(), values=values)
+
+
+def gold_preference_set(
+    *, comparison: Comparison, winner: ArenaResponse | None, outcome: str
+) -> None:
+    """The expected verdict of a gold comparison, as the gold rater's Preference."""
+    preference_record(comparison=comparison, rater=rater_gold(), outcome=outcome, winner=winner)
 
 
 def assignment_release_expired(*, batch: Batch) -> int:
@@ -222,13 +304,14 @@ def assignment_claim(*, batch: Batch, annotator: User) -> Assignment | None:
     if held:
         return held
     assignment_release_expired(batch=batch)
+    unit = "comparison" if batch.kind == Batch.Kind.PAIRWISE else "sample"
     taken = (
-        Assignment.objects.filter(batch=batch, sample=OuterRef("sample"), slot__isnull=False)
-        .values("sample")
+        Assignment.objects.filter(batch=batch, slot__isnull=False, **{unit: OuterRef(unit)})
+        .values(unit)
         .annotate(count=Count("pk"))
         .values("count")
     )
-    mine = Assignment.objects.filter(batch=batch, sample=OuterRef("sample"), annotator=annotator)
+    mine = Assignment.objects.filter(batch=batch, annotator=annotator, **{unit: OuterRef(unit)})
     candidates = (
         BatchItem.objects.filter(batch=batch)
         .annotate(taken=Coalesce(Subquery(taken), 0))
@@ -246,10 +329,11 @@ def assignment_claim(*, batch: Batch, annotator: User) -> Assignment | None:
                 item = candidates.select_for_update(of=("self",)).first()
             if item is None:
                 return None
+            unit_id = {f"{unit}_id": getattr(item, f"{unit}_id")}
             used = set(
-                Assignment.objects.filter(
-                    batch=batch, sample_id=item.sample_id, slot__isnull=False
-                ).values_list("slot", flat=True)
+                Assignment.objects.filter(batch=batch, slot__isnull=False, **unit_id).values_list(
+                    "slot", flat=True
+                )
             )
             free = [slot for slot in range(batch.overlap) if slot not in used]
             if not free:
@@ -258,7 +342,7 @@ def assignment_claim(*, batch: Batch, annotator: User) -> Assignment | None:
                 with transaction.atomic():
                     return Assignment.objects.create(
                         batch=batch,
-                        sample_id=item.sample_id,
+                        **unit_id,
                         annotator=annotator,
                         slot=free[0],
                         overlap=batch.overlap,
@@ -343,33 +427,63 @@ def annotation_submit(
         annotation, _ = Annotation.objects.update_or_create(
             assignment=assignment, defaults={"comment": comment, "flags": raised}
         )
-        now = timezone.now()
-        first_submit = assignment.status != Assignment.Status.SUBMITTED
-        served = assignment.first_served_at or now
-        if first_submit:
-            assignment.seconds_spent = max(0, int((now - served).total_seconds()))
-        assignment.first_served_at = served
-        assignment.submitted_at = now
-        assignment.active_seconds += max(0, int(active_seconds))
-        assignment.lease_expires_at = None
-        check_transition(
-            assignment,
-            current=assignment.status,
-            target=Assignment.Status.SUBMITTED,
-            allowed=Assignment.TRANSITIONS,
+        _mark_submitted(assignment, active_seconds=active_seconds)
+    return annotation
+
+
+def _mark_submitted(assignment: Assignment, *, active_seconds: int) -> None:
+    """Submitted now, with the time spent. Caller holds the assignment's row lock."""
+    now = timezone.now()
+    first_submit = assignment.status != Assignment.Status.SUBMITTED
+    served = assignment.first_served_at or now
+    if first_submit:
+        assignment.seconds_spent = max(0, int((now - served).total_seconds()))
+    assignment.first_served_at = served
+    assignment.submitted_at = now
+    assignment.active_seconds += max(0, int(active_seconds))
+    assignment.lease_expires_at = None
+    check_transition(
+        assignment,
+        current=assignment.status,
+        target=Assignment.Status.SUBMITTED,
+        allowed=Assignment.TRANSITIONS,
+    )
+    assignment.status = Assignment.Status.SUBMITTED
+    assignment.save(
+        update_fields=[
+            "status",
+            "first_served_at",
+            "submitted_at",
+            "seconds_spent",
+            "active_seconds",
+            "lease_expires_at",
+            "updated_at",
+        ]
+    )
+
+
+def preference_submit(
+    *, assignment: Assignment, choice: str, comment: str = "", active_seconds: int = 0
+) -> Annotation:
+    """Save the annotator's choice on a pairwise item as their Preference (in terms of the
+    responses; positions as shown are recorded too), and the comment and time.
+    ``choice``: "a" or "b" (the position preferred), "t" tie, "n" both bad. Submitting again
+    while the batch is open replaces the earlier choice."""
+    with transaction.atomic():
+        assignment = _lock_open_assignment(assignment)
+        if assignment.comparison_id is None:
+            raise BatchError("This item is not a comparison.")
+        if choice not in POSITION_CHOICES:
+            raise BatchError("Choose A, B, tie or both bad.")
+        preference_from_position(
+            comparison=assignment.comparison,
+            rater=rater_for_user(user=assignment.annotator),
+            choice=choice,
         )
-        assignment.status = Assignment.Status.SUBMITTED
-        assignment.save(
-            update_fields=[
-                "status",
-                "first_served_at",
-                "submitted_at",
-                "seconds_spent",
-                "active_seconds",
-                "lease_expires_at",
-                "updated_at",
-            ]
+        annotation, _ = Annotation.objects.update_or_create(
+            assignment=assignment, defaults={"comment": comment, "flags": []}
         )
+        _mark_submitted(assignment, active_seconds=active_seconds)
     return annotation
 
 
@@ -495,6 +609,48 @@ def batch_build(
             due=due,
             created_by=created_by,
             gold_samples=gold,
+        )
+        if open_now:
+            batch_transition(batch=batch, to=Batch.Status.OPEN)
+    return batch
+
+
+def batch_build_pairwise(
+    *,
+    name: str,
+    language: str,
+    annotators: Sequence[User],
+    size: int,
+    overlap: int = 2,
+    distribution: str = Batch.Distribution.PUSH,
+    gold_share: float = 0.0,
+    min_proficiency: int = Proficiency.FLUENT,
+    instructions: str = "",
+    due: datetime | None = None,
+    created_by: User | None = None,
+    open_now: bool = False,
+) -> Batch:
+    """A pairwise batch of the language's arena comparisons, oldest first (gold ones, those
+    with an expected verdict, first up to ``gold_share`` of ``size``); optionally open it."""
+    pool = Comparison.objects.filter(prompt__language=language).order_by("pk")
+    with_gold = pool.filter(preferences__rater__kind=Rater.Kind.GOLD)
+    gold = list(with_gold[: round(size * gold_share)]) if gold_share else []
+    rest = list(pool.exclude(pk__in=[c.pk for c in gold])[: size - len(gold)])
+    if not gold + rest:
+        raise BatchError(f"No arena comparison in {get_language(language).name}.")
+    with transaction.atomic():
+        batch = batch_create_pairwise(
+            name=name,
+            language=language,
+            comparisons=gold + rest,
+            annotators=annotators,
+            overlap=overlap,
+            distribution=distribution,
+            min_proficiency=min_proficiency,
+            instructions=instructions,
+            due=due,
+            created_by=created_by,
+            gold_comparisons=gold,
         )
         if open_now:
             batch_transition(batch=batch, to=Batch.Status.OPEN)

@@ -160,31 +160,84 @@ def _active_seconds(post) -> int:
     return min(int(value), cap) if value.isdigit() else 0
 
 
+def _compare_context(request: HttpRequest, assignment: Assignment, *, posted=None, errors=()):
+    """A pairwise item: the prompt and the two responses, response_a in position A."""
+    comparison = assignment.comparison
+    batch = assignment.batch
+    language = comparison.prompt.language
+    if posted is None:
+        preference = comparison.preferences.filter(rater__user=request.user).first()
+        comment = getattr(getattr(assignment, "annotation", None), "comment", "")
+    else:
+        preference, comment = None, posted.get("comment", "")
+    chosen = ""
+    if preference is not None:
+        chosen = {"tie": "t", "both_bad": "n"}.get(preference.outcome) or (
+            "a" if preference.winner_id == comparison.response_a_id else "b"
+        )
+    return {
+        "assignment": assignment,
+        "batch": batch,
+        "comparison": comparison,
+        "language": get_language(language),
+        "prompt_language": _text_language(comparison.prompt.text, language),
+        "responses": [
+            ("a", comparison.response_a, _text_language(comparison.response_a.text, language)),
+            ("b", comparison.response_b, _text_language(comparison.response_b.text, language)),
+        ],
+        "chosen": chosen,
+        "comment": comment,
+        "errors": list(errors),
+        "progress": selectors.batch_progress_of(batch=batch, user=request.user),
+        "can_change": batch.status == Batch.Status.OPEN
+        and assignment.status != Assignment.Status.REVOKED,
+    }
+
+
+def _panel(request: HttpRequest, assignment: Assignment, **kwargs) -> tuple[str, dict]:
+    """The template and context of an item's page, by the kind of item."""
+    if assignment.comparison_id:
+        return "annotate/compare.html", _compare_context(request, assignment, **kwargs)
+    return "annotate/item.html", _item_context(request, assignment, **kwargs)
+
+
+def _submit(request: HttpRequest, assignment: Assignment) -> None:
+    if request.POST.get("action") == "skip":
+        services.assignment_skip(assignment=assignment)
+    elif assignment.comparison_id:
+        services.preference_submit(
+            assignment=assignment,
+            choice=request.POST.get("choice", ""),
+            comment=request.POST.get("comment", "").strip(),
+            active_seconds=_active_seconds(request.POST),
+        )
+    else:
+        services.annotation_submit(
+            assignment=assignment,
+            scores=_scores(request.POST),
+            flags=request.POST.getlist("flags"),
+            comment=request.POST.get("comment", "").strip(),
+            active_seconds=_active_seconds(request.POST),
+        )
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def item(request: HttpRequest, pk: int) -> HttpResponse:
-    """The scoring page; a POST saves (or skips) and answers with the next item."""
+    """The scoring (or comparison) page; a POST saves or skips and answers with the next
+    item."""
     assignment = selectors.access_assignment(user=request.user, pk=pk)
     if request.method == "GET":
         services.assignment_serve(assignment=assignment)
-        return render(request, "annotate/item.html", _item_context(request, assignment))
+        return render(request, *_panel(request, assignment))
     try:
-        if request.POST.get("action") == "skip":
-            services.assignment_skip(assignment=assignment)
-        else:
-            services.annotation_submit(
-                assignment=assignment,
-                scores=_scores(request.POST),
-                flags=request.POST.getlist("flags"),
-                comment=request.POST.get("comment", "").strip(),
-                active_seconds=_active_seconds(request.POST),
-            )
+        _submit(request, assignment)
     except DomainError as error:
-        context = _item_context(request, assignment, posted=request.POST, errors=[error])
+        template, context = _panel(request, assignment, posted=request.POST, errors=[error])
         if request.htmx:
             # htmx swaps only 2xx answers: the form comes back with its error in place.
-            return render(request, "annotate/item.html#item-panel", context)
-        return render(request, "annotate/item.html", context, status=422)
+            return render(request, f"{template}#item-panel", context)
+        return render(request, template, context, status=422)
     following = _next_assignment(request, assignment.batch)
     if not request.htmx:
         if following is not None:
@@ -196,7 +249,8 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         )
     services.assignment_serve(assignment=following)
     following = selectors.access_assignment(user=request.user, pk=following.pk)
-    response = render(request, "annotate/item.html#item-panel", _item_context(request, following))
+    template, context = _panel(request, following)
+    response = render(request, f"{template}#item-panel", context)
     push_url(response, reverse("annotate:item", args=[following.pk]))
     trigger_client_event(response, "ratingSaved", {"assignment": assignment.pk})
     return response

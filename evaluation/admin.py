@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import Dimension, Export, Judge, JudgeRun, Judgment, Rater, Rating
+from .models import (
+    ArenaPrompt,
+    ArenaResponse,
+    Comparison,
+    Dimension,
+    Export,
+    Judge,
+    JudgeRun,
+    Judgment,
+    Preference,
+    Rater,
+    Rating,
+)
 
 
 @admin.register(Dimension)
@@ -105,3 +117,41 @@ class ExportAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_select_related = ["created_by"]
+
+
+@admin.register(ArenaPrompt)
+class ArenaPromptAdmin(admin.ModelAdmin):
+    list_display = ["id", "external_id", "language", "domain", "created_at"]
+    list_filter = ["language", "domain"]
+    search_fields = ["external_id", "text"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(ArenaResponse)
+class ArenaResponseAdmin(admin.ModelAdmin):
+    list_display = ["id", "prompt", "model_name", "created_at"]
+    list_filter = ["model_name", "prompt__language"]
+    search_fields = ["prompt__external_id", "model_name", "text"]
+    raw_id_fields = ["prompt"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["prompt"]
+
+
+@admin.register(Comparison)
+class ComparisonAdmin(admin.ModelAdmin):
+    list_display = ["id", "prompt", "response_a", "response_b", "created_at"]
+    list_filter = ["prompt__language"]
+    search_fields = ["prompt__external_id", "response_a__model_name", "response_b__model_name"]
+    raw_id_fields = ["prompt", "response_a", "response_b"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["prompt", "response_a__prompt", "response_b__prompt"]
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ["id", "comparison", "rater", "outcome", "winner", "updated_at"]
+    list_filter = ["outcome", "rater__kind", "comparison__prompt__language"]
+    search_fields = ["comparison__prompt__external_id", "rater__user__username", "rationale"]
+    raw_id_fields = ["comparison", "rater", "winner", "shown_first"]
+    readonly_fields = ["created_at", "updated_at"]
+    list_select_related = ["comparison", "rater__user", "rater__judge", "winner__prompt"]

@@ -4,9 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Greatest, Least
 
 from parakh.transitions import RUN_TRANSITIONS, RunStatus
-from synth.models import ModelEndpoint, Sample
+from synth.languages import LANGUAGE_CHOICES
+from synth.models import LANGUAGE_CODES, ModelEndpoint, Sample
 from synth.task_types import TaskType
 
 
@@ -407,3 +409,139 @@ class Export(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
+
+
+# ---------------------------------------------------------------------------- arena
+
+
+class ArenaPrompt(models.Model):
+    """A question that models answer and raters compare the answers to."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    domain = models.CharField(max_length=100, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES), name="evaluation_arenaprompt_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class ArenaResponse(models.Model):
+    """One model's answer to an arena prompt."""
+
+    prompt = models.ForeignKey(ArenaPrompt, on_delete=models.CASCADE, related_name="responses")
+    model_name = models.CharField(max_length=200)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prompt", "model_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prompt", "model_name"], name="evaluation_arenaresponse_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} on {self.prompt}"
+
+
+class Comparison(models.Model):
+    """Two responses to the same prompt. Positions were drawn at random when it was made:
+    ``response_a`` is the one shown first (on the left, position A)."""
+
+    prompt = models.ForeignKey(ArenaPrompt, on_delete=models.CASCADE, related_name="comparisons")
+    response_a = models.ForeignKey(ArenaResponse, on_delete=models.CASCADE, related_name="+")
+    response_b = models.ForeignKey(ArenaResponse, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(response_a=models.F("response_b")),
+                name="evaluation_comparison_two_responses",
+            ),
+            # One comparison per unordered pair: (x, y) and (y, x) are the same pair.
+            models.UniqueConstraint(
+                Least("response_a", "response_b"),
+                Greatest("response_a", "response_b"),
+                name="evaluation_comparison_unique_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comparison {self.pk} on {self.prompt_id}"
+
+    def clean(self) -> None:
+        if self.response_a_id and self.response_b_id and self.prompt_id:
+            prompts = {self.response_a.prompt_id, self.response_b.prompt_id}
+            if prompts != {self.prompt_id}:
+                raise ValidationError("Both responses must answer the comparison's prompt.")
+
+
+class PreferenceOutcome(models.TextChoices):
+    WIN = "win", "One response is better"
+    TIE = "tie", "Tie"
+    BOTH_BAD = "both_bad", "Both bad"
+
+
+class Preference(models.Model):
+    """One rater's verdict on a comparison, in terms of the responses (``winner``), never
+    of positions; ``shown_first`` records which response that rater saw in position A
+    (blank for a judge asked in both orders)."""
+
+    Outcome = PreferenceOutcome
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="preferences")
+    rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="preferences")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    winner = models.ForeignKey(
+        ArenaResponse, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    shown_first = models.ForeignKey(
+        ArenaResponse, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rationale = models.TextField(blank=True)
+    # A judge's answers per order and its raw replies, kept for inspection.
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["comparison", "rater"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "rater"], name="evaluation_preference_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=PreferenceOutcome.values),
+                name="evaluation_preference_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="win", winner__isnull=False)
+                | (~Q(outcome="win") & Q(winner__isnull=True)),
+                name="evaluation_preference_winner_iff_win",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} on comparison {self.comparison_id}: {self.outcome}"
+
+    def clean(self) -> None:
+        if self.comparison_id is None:
+            return
+        pair = {self.comparison.response_a_id, self.comparison.response_b_id}
+        for name in ("winner", "shown_first"):
+            value = getattr(self, f"{name}_id")
+            if value is not None and value not in pair:
+                raise ValidationError({name: "Not one of the comparison's two responses."})

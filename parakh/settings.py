@@ -281,6 +281,15 @@ PARAKH_AGREEMENT_LOCK_SECONDS = 15 * 60
 # LLM judges (docs/judges.md): samples per judge_chunk task on the gpu queue.
 PARAKH_JUDGE_CHUNK_SIZE = env_int("PARAKH_JUDGE_CHUNK_SIZE", 32)
 
+# Arena rankings (docs/arena.md): online Elo's K and start rating, how many random battle
+# orders Elo averages over, and the bootstrap resamples of the intervals (Bradley–Terry's
+# are vectorised; each of Elo's replays every battle, hence fewer).
+PARAKH_ARENA_ELO_K = float(os.environ.get("PARAKH_ARENA_ELO_K", "4"))
+PARAKH_ARENA_START_RATING = float(os.environ.get("PARAKH_ARENA_START_RATING", "1000"))
+PARAKH_ARENA_ELO_REPEATS = env_int("PARAKH_ARENA_ELO_REPEATS", 20)
+PARAKH_ARENA_RESAMPLES = env_int("PARAKH_ARENA_RESAMPLES", 1000)
+PARAKH_ARENA_ELO_RESAMPLES = env_int("PARAKH_ARENA_ELO_RESAMPLES", 100)
+
 # Annotation (docs/annotation.md): how long a pull claim is held without a submit, the cap
 # on active seconds one submit may add, and sign-in throttling per username and address.
 PARAKH_ANNOTATE_LEASE_SECONDS = env_int("PARAKH_ANNOTATE_LEASE_SECONDS", 30 * 60)

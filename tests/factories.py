@@ -178,3 +178,42 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     batch = factory.SubFactory(BatchFactory)
     sample = factory.SubFactory(SampleFactory)
     annotator = factory.SubFactory(AnnotatorFactory)
+
+
+class ArenaPromptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.ArenaPrompt"
+
+    external_id = factory.Sequence(lambda n: f"prompt-{n}")
+    language = "hi"
+    domain = "healthcare"
+    text = factory.Sequence(lambda n: f"प्रश्न {n}: बुखार में क्या करें?")
+
+
+class ArenaResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.ArenaResponse"
+
+    prompt = factory.SubFactory(ArenaPromptFactory)
+    model_name = factory.Sequence(lambda n: f"model-{n}")
+    text = factory.Sequence(lambda n: f"उत्तर {n}")
+
+
+class ComparisonFactory(factory.django.DjangoModelFactory):
+    """Two responses of models ``left`` and ``right`` to a new prompt; left shown first."""
+
+    class Meta:
+        model = "evaluation.Comparison"
+
+    class Params:
+        language = "hi"
+        left = "alpha"
+        right = "beta"
+
+    prompt = factory.SubFactory(ArenaPromptFactory, language=factory.SelfAttribute("..language"))
+    response_a = factory.LazyAttribute(
+        lambda o: ArenaResponseFactory(prompt=o.prompt, model_name=o.left)
+    )
+    response_b = factory.LazyAttribute(
+        lambda o: ArenaResponseFactory(prompt=o.prompt, model_name=o.right)
+    )

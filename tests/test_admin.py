@@ -10,7 +10,18 @@ pytestmark = pytest.mark.django_db
 
 APP_MODELS = {
     "synth": {"source", "modelendpoint", "generationjob", "sample"},
-    "evaluation": {"dimension", "judge", "judgerun", "judgment", "rater", "rating"},
+    "evaluation": {
+        "dimension",
+        "judge",
+        "judgerun",
+        "judgment",
+        "rater",
+        "rating",
+        "arenaprompt",
+        "arenaresponse",
+        "comparison",
+        "preference",
+    },
     "annotate": {"annotatorprofile", "batch", "batchitem", "assignment", "annotation"},
 }
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("evaluation.api.dashboards")),
     path("", include("evaluation.api.exports")),
     path("", include("evaluation.api.judges")),
+    path("", include("evaluation.api.arena")),
 ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("agreement/", include("evaluation.urls.dashboards")),
     path("exports/", include("evaluation.urls.exports")),
     path("judges/", include("evaluation.urls.judges")),
+    path("arena/", include("evaluation.urls.arena")),
 ]

@@ -102,6 +102,8 @@
     if (document.getElementById("item-form")) {
       activeSeconds = 0;
       focusFirstOpen();
+    } else if (document.getElementById("compare-form")) {
+      activeSeconds = 0;
     }
   });
   document.addEventListener("DOMContentLoaded", focusFirstOpen);

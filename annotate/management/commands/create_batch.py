@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Batch, Proficiency
-from annotate.services import batch_build
+from annotate.services import batch_build, batch_build_pairwise
 from evaluation.models import Dimension
 from parakh.transitions import DomainError
 
@@ -11,11 +11,13 @@ class Command(BaseCommand):
     help = (
         "Build an annotation batch from a sample filter, e.g. "
         "create_batch --name 'Hindi 1' --language hi --size 20 --overlap 2 "
-        "--annotators asha,zoya --open"
+        "--annotators asha,zoya --open; --kind pairwise takes the language's arena "
+        "comparisons instead of samples."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
+        parser.add_argument("--kind", choices=Batch.Kind.values, default=Batch.Kind.RATINGS)
         parser.add_argument("--language", required=True)
         parser.add_argument("--annotators", required=True, help="Comma-separated usernames.")
         parser.add_argument("--size", type=int, default=20)
@@ -57,24 +59,38 @@ class Command(BaseCommand):
             else list(dimensions.filter(task_types=["*"]))
         )
         try:
-            batch = batch_build(
-                name=options["name"],
-                language=options["language"],
-                dimensions=dimensions,
-                annotators=users,
-                size=options["size"],
-                overlap=options["overlap"],
-                distribution=options["distribution"],
-                task_types=split(options["task_types"]),
-                statuses=split(options["status"]),
-                judge_min=options["judge_min"],
-                judge_max=options["judge_max"],
-                source_kind=options["source_kind"],
-                gold_share=options["gold_share"],
-                min_proficiency=options["min_proficiency"],
-                instructions=options["instructions"],
-                open_now=options["open"],
-            )
+            if options["kind"] == Batch.Kind.PAIRWISE:
+                batch = batch_build_pairwise(
+                    name=options["name"],
+                    language=options["language"],
+                    annotators=users,
+                    size=options["size"],
+                    overlap=options["overlap"],
+                    distribution=options["distribution"],
+                    gold_share=options["gold_share"],
+                    min_proficiency=options["min_proficiency"],
+                    instructions=options["instructions"],
+                    open_now=options["open"],
+                )
+            else:
+                batch = batch_build(
+                    name=options["name"],
+                    language=options["language"],
+                    dimensions=dimensions,
+                    annotators=users,
+                    size=options["size"],
+                    overlap=options["overlap"],
+                    distribution=options["distribution"],
+                    task_types=split(options["task_types"]),
+                    statuses=split(options["status"]),
+                    judge_min=options["judge_min"],
+                    judge_max=options["judge_max"],
+                    source_kind=options["source_kind"],
+                    gold_share=options["gold_share"],
+                    min_proficiency=options["min_proficiency"],
+                    instructions=options["instructions"],
+                    open_now=options["open"],
+                )
         except DomainError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
