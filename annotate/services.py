@@ -1,6 +1,6 @@
 """Every write to the annotate app's tables."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -100,20 +100,61 @@ def batch_create(
     ``gold_samples`` (a subset of ``samples``) become gold items; their expected values are
     the gold rater's Ratings (``gold_expected_set``).
     """
-    wrong_language = [s.pk for s in samples if s.language != language]
+    return _batch_store(
+        kind=Batch.Kind.RATINGS,
+        unit_field="sample",
+        units=samples,
+        gold_units=gold_samples,
+        unit_language=lambda sample: sample.language,
+        name=name,
+        language=language,
+        dimensions=dimensions,
+        annotators=annotators,
+        overlap=overlap,
+        distribution=distribution,
+        min_proficiency=min_proficiency,
+        instructions=instructions,
+        due=due,
+        created_by=created_by,
+    )
+
+
+def _batch_store(
+    *,
+    kind: str,
+    unit_field: str,
+    units: Sequence,
+    gold_units: Sequence,
+    unit_language: Callable[[object], str],
+    name: str,
+    language: str,
+    dimensions: Sequence[Dimension],
+    annotators: Sequence[User],
+    overlap: int,
+    distribution: str,
+    min_proficiency: int,
+    instructions: str,
+    due: datetime | None,
+    created_by: User | None,
+) -> Batch:
+    """What rating and pairwise batches share: the checks, the batch, its items (samples
+    or comparisons, ``unit_field``) and the push pre-assignment."""
+    label = "Samples" if unit_field == "sample" else "Comparisons"
+    wrong_language = [unit.pk for unit in units if unit_language(unit) != language]
     if wrong_language:
         raise BatchError(
-            f"Samples {wrong_language} are not in {get_language(language).name}; "
+            f"{label} {wrong_language} are not in {get_language(language).name}; "
             "a batch holds one language."
         )
     _check_annotators(language=language, annotators=annotators, min_proficiency=min_proficiency)
-    gold_ids = {sample.pk for sample in gold_samples}
-    if not gold_ids <= {sample.pk for sample in samples}:
-        raise BatchError("Gold samples must be among the batch's samples.")
+    gold_ids = {unit.pk for unit in gold_units}
+    if not gold_ids <= {unit.pk for unit in units}:
+        raise BatchError(f"Gold {label.lower()} must be among the batch's {label.lower()}.")
     _check_overlap(distribution=distribution, overlap=overlap, annotators=annotators)
     with transaction.atomic():
         batch = Batch(
             name=name,
+            kind=kind,
             language=language,
             overlap=overlap,
             distribution=distribution,
@@ -126,11 +167,13 @@ def batch_create(
         batch.dimensions.set(dimensions)
         batch.annotators.set(annotators)
         BatchItem.objects.bulk_create(
-            BatchItem(batch=batch, sample=sample, position=index, is_gold=sample.pk in gold_ids)
-            for index, sample in enumerate(samples)
+            BatchItem(batch=batch, position=i, is_gold=unit.pk in gold_ids, **{unit_field: unit})
+            for i, unit in enumerate(units)
         )
         if distribution == Batch.Distribution.PUSH:
-            Assignment.objects.bulk_create(_balanced_assignments(batch, samples, annotators))
+            Assignment.objects.bulk_create(
+                _balanced_assignments(batch, units, annotators, unit_field=unit_field)
+            )
     return batch
 
 
@@ -200,40 +243,23 @@ def batch_create_pairwise(
     comparisons = [loaded[c.pk] for c in comparisons if c.pk in loaded]
     if not comparisons:
         raise BatchError("Choose at least one comparison.")
-    wrong_language = [c.pk for c in comparisons if c.prompt.language != language]
-    if wrong_language:
-        raise BatchError(
-            f"Comparisons {wrong_language} are not in {get_language(language).name}; "
-            "a batch holds one language."
-        )
-    _check_annotators(language=language, annotators=annotators, min_proficiency=min_proficiency)
-    gold_ids = {c.pk for c in gold_comparisons}
-    if not gold_ids <= {c.pk for c in comparisons}:
-        raise BatchError("Gold comparisons must be among the batch's comparisons.")
-    _check_overlap(distribution=distribution, overlap=overlap, annotators=annotators)
-    with transaction.atomic():
-        batch = Batch(
-            name=name,
-            kind=Batch.Kind.PAIRWISE,
-            language=language,
-            overlap=overlap,
-            distribution=distribution,
-            instructions=instructions,
-            due=due,
-            created_by=created_by,
-        )
-        batch.full_clean()
-        batch.save()
-        batch.annotators.set(annotators)
-        BatchItem.objects.bulk_create(
-            BatchItem(batch=batch, comparison=c, position=index, is_gold=c.pk in gold_ids)
-            for index, c in enumerate(comparisons)
-        )
-        if distribution == Batch.Distribution.PUSH:
-            Assignment.objects.bulk_create(
-                _balanced_assignments(batch, comparisons, annotators, unit_field="comparison")
-            )
-    return batch
+    return _batch_store(
+        kind=Batch.Kind.PAIRWISE,
+        unit_field="comparison",
+        units=comparisons,
+        gold_units=gold_comparisons,
+        unit_language=lambda comparison: comparison.prompt.language,
+        name=name,
+        language=language,
+        dimensions=(),
+        annotators=annotators,
+        overlap=overlap,
+        distribution=distribution,
+        min_proficiency=min_proficiency,
+        instructions=instructions,
+        due=due,
+        created_by=created_by,
+    )
 
 
 def batch_transition(*, batch: Batch, to: str) -> Batch:
