@@ -1,20 +1,18 @@
 """A real Celery worker process against the real Redis, writing to the real PostgreSQL."""
 
-import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from celery.result import EagerResult
-from django.db import connection
 
 from parakh.celery import app as celery_app
 from synth.models import Sample
 from synth.tasks import filter_sample
 from tests.factories import SampleFactory
+from tests.utils import worker_env, worker_options
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,37 +38,10 @@ def test_worker_settings_hold_acks_late_and_prefetch_one():
 @pytest.fixture
 def worker(transactional_db):
     """Start `celery worker -Q cpu` on the test database; stop it afterwards."""
-    database = connection.settings_dict
-    database_url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    name = f"test-{uuid.uuid4().hex[:8]}@%h"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parakh",
-            "worker",
-            "-Q",
-            "cpu",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            name,
-            "--loglevel=INFO",
-        ],
+        [sys.executable, "-m", "celery", "-A", "parakh", *worker_options(queue="cpu", name="test")],
+        env=worker_env(),
         cwd=ROOT,
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

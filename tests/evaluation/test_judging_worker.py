@@ -1,17 +1,14 @@
 """A real `celery worker -Q gpu` judging against a local chat server, SIGKILLed mid-run:
 the chunk it held is delivered again to a second worker, and nothing is lost or doubled."""
 
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 from kombu import Connection
 
@@ -22,21 +19,12 @@ from synth.models import ModelEndpoint
 from tests.evaluation.test_judging import answer
 from tests.factories import DimensionFactory, ModelEndpointFactory, SampleFactory
 from tests.synth.test_backends import ChatServer, Reply
+from tests.utils import worker_env, worker_options
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker() -> subprocess.Popen:
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -44,19 +32,10 @@ def start_worker() -> subprocess.Popen:
             "celery",
             "-A",
             "parakh",
-            "worker",
-            "-Q",
-            "gpu",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"judge-{uuid.uuid4().hex[:8]}@%h",
-            "--loglevel=INFO",
+            *worker_options(queue="gpu", name="judge"),
         ],
+        env=worker_env(),
         cwd=ROOT,
-        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -6,16 +6,13 @@ is a local OpenAI-compatible server that answers after a short delay, so a chunk
 enough to be killed half-way.
 """
 
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from parakh.celery import app as celery_app
 from parakh.transitions import FINISHED, RunStatus
@@ -23,6 +20,7 @@ from synth.models import GenerationCall, GenerationJob, ModelEndpoint, Sample
 from synth.services.generation import generation_job_create, generation_job_start
 from tests.factories import SourceFactory
 from tests.synth.test_backends import ChatServer, Reply
+from tests.utils import worker_env, worker_options
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = 12
@@ -42,34 +40,10 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def start_worker(log: Path) -> subprocess.Popen:
-    database = connection.settings_dict
-    database_url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            WORKER,
-            "worker",
-            "-Q",
-            "gpu",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"kill-{uuid.uuid4().hex[:8]}@%h",
-            "--loglevel=INFO",
-        ],
+        [sys.executable, "-c", WORKER, *worker_options(queue="gpu", name="kill")],
+        env=worker_env(),
         cwd=ROOT,
-        env=env,
         # A file, not a pipe: nobody reads the log while the worker runs, and a full pipe
         # would stall it.
         stdout=log.open("w"),
