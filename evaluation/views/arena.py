@@ -1,11 +1,11 @@
 """Staff page: the arena leaderboard per language and overall, with its intervals drawn."""
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
+from parakh.http import HtmxHttpRequest
 from synth.languages import LANGUAGES, get_language
 
 from ..api.arena import arena_query
@@ -13,10 +13,6 @@ from ..selectors.arena import arena_agreement, arena_languages, arena_leaderboar
 
 # The drawn interval's axis: 0..100 in the SVG's own units, with this much room each side.
 _MARGIN = 4.0
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _bars(rows: list[dict]) -> list[dict]:

@@ -9,11 +9,11 @@ from datetime import datetime
 from django import forms
 from django.apps import apps
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
+from parakh.http import HtmxHttpRequest
 from synth.languages import LANGUAGE_CHOICES, LANGUAGES
 from synth.models import Sample
 from synth.task_types import TaskType
@@ -21,10 +21,6 @@ from synth.task_types import TaskType
 from ..models import Judge
 from ..selectors.agreement import ALL_LANGUAGES, AgreementFilter, cell_part
 from ..services.agreement import agreement_report_ensure
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _batch_model():

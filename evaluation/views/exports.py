@@ -3,12 +3,12 @@
 from django import forms
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
+from parakh.http import HtmxHttpRequest
 from synth.languages import LANGUAGE_CHOICES, LANGUAGES
 from synth.task_types import TaskType
 
@@ -22,10 +22,6 @@ FORMAT_CHOICES = [
     ("updesh", "Updesh_beta layout (config per task type, split per language)"),
 ]
 LIST_LENGTH = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 class ExportForm(forms.Form):

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
-from django_htmx.middleware import HtmxDetails
 
+from parakh.http import HtmxHttpRequest
 from parakh.transitions import FINISHED, DomainError
 from synth.languages import LANGUAGE_CHOICES, LANGUAGES
 from synth.models import Sample
@@ -21,10 +21,6 @@ from ..services import judge_run_cancel, judge_run_create, judge_run_resume, jud
 from ..services.judging import judge_run_samples
 
 RUNS_LISTED = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 class JudgeRunForm(forms.Form):
