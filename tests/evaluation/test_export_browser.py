@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from playwright.sync_api import sync_playwright
 
 from evaluation.export import ExportCriteria
 from evaluation.models import Dimension, Export
@@ -14,7 +15,7 @@ from evaluation.services import export_run
 from tests.factories import PASSWORD, HumanRaterFactory, RatingFactory, SampleFactory, StaffFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-playwright = pytest.importorskip("playwright.sync_api")
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,7 @@ def page(live_server, settings, tmp_path):
     # Transactional tests flush every table, the migration-seeded rubric included.
     importlib.import_module("evaluation.migrations.0003_seed_rubric").seed_rubric(apps, None)
     StaffFactory(username="staff")
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
