@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
-from itertools import islice
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django import db
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import TextField
+from django.db.models import BinaryField, Count, Func, Max, Min, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -47,12 +53,12 @@ MANIFEST_VERSION = 1
 
 def chunk_size() -> int:
     """Samples per chunk: one ratings query and one numpy decision each."""
-    return getattr(settings, "PARAKH_EXPORT_CHUNK_SIZE", 2000)
+    return settings.PARAKH_EXPORT_CHUNK_SIZE
 
 
 def row_group_size() -> int:
     """Rows a Parquet writer buffers before it writes a row group."""
-    return getattr(settings, "PARAKH_EXPORT_ROW_GROUP_SIZE", 10_000)
+    return settings.PARAKH_EXPORT_ROW_GROUP_SIZE
 
 
 # ---------------------------------------------------------------------------- criteria
@@ -254,31 +260,124 @@ def candidate_queryset(criteria: ExportCriteria):
     return samples
 
 
-def _chunk_ratings(resolved: ResolvedCriteria, sample_ids: np.ndarray) -> np.ndarray:
+class ChunkQueries:
+    """The two queries of every chunk, composed with the ORM once per export and run as
+    plain SQL with new bounds each time: no queryset is rebuilt and recompiled per chunk,
+    and rows come back with one fetchall.
+
+    The ORM's query is wrapped as a subquery, bounds outside; PostgreSQL pulls such a
+    subquery up, so the bounds still drive the primary-key index.
+    """
+
+    def __init__(self, resolved: ResolvedCriteria) -> None:
+        criteria = resolved.criteria
+        # The messages as the database's JSON text, which JSONL writes as it is: on
+        # PostgreSQL as UTF-8 bytes, so that nothing decodes it here nor re-encodes it.
+        messages_json = Cast("messages", TextField())
+        self._binary = db.connection.vendor == "postgresql"
+        if self._binary:
+            messages_json = Func(
+                messages_json, Value("UTF8"), function="convert_to", output_field=BinaryField()
+            )
+        rows_sql, self._rows_params = (
+            candidate_queryset(criteria)
+            .order_by()
+            .annotate(messages_json=messages_json)
+            .values_list(*ROW_FIELDS)
+            .query.sql_with_params()
+        )
+        self._rows_sql = (
+            f"SELECT * FROM ({rows_sql}) AS candidate "
+            "WHERE candidate.pk > %s AND candidate.pk < %s ORDER BY candidate.pk LIMIT %s"
+        )
+        dimension_ids = [d.pk for d in resolved.dimensions] + list(resolved.flag_dimension_ids)
+        ratings_sql, self._ratings_params = (
+            Rating.objects.filter(dimension_id__in=dimension_ids)
+            .order_by()
+            .values_list("sample_id", "dimension_id", "rater_id", "value")
+            .query.sql_with_params()
+        )
+        self._ratings_sql = (
+            f"SELECT * FROM ({ratings_sql}) AS rating "
+            "WHERE rating.sample_id >= %s AND rating.sample_id <= %s"
+        )
+        ids_sql, self._ids_params = (
+            candidate_queryset(criteria).order_by().values_list("pk").query.sql_with_params()
+        )
+        self._sparse_ratings_sql = (
+            f"{self._ratings_sql} AND rating.sample_id IN (SELECT candidate.pk FROM "
+            f"({ids_sql}) AS candidate WHERE candidate.pk >= %s AND candidate.pk <= %s)"
+        )
+
+    def rows(self, *, after: int, before: int, limit: int) -> list[tuple]:
+        """Candidates with after < id < before, in id order, at most limit of them; the
+        messages as UTF-8 bytes of their JSON text."""
+        params = (*self._rows_params, after, before, limit)
+        with db.connection.cursor() as cursor:
+            if not self._binary:
+                cursor.execute(self._rows_sql, params)
+                return [(*row[:3], row[3].encode(), *row[4:]) for row in cursor.fetchall()]
+            # Binary results need psycopg's server-side binding cursor (Django's is a
+            # client-side one): integers and the messages' bytea arrive as they are
+            # stored, with no text parsing. Logged and wrapped as Django's own queries.
+            logged = getattr(cursor, "debug_sql", None)
+            with (
+                logged(self._rows_sql, params) if logged else nullcontext(),
+                db.connection.wrap_database_errors,
+                psycopg.Cursor(db.connection.connection) as binary,
+            ):
+                binary.execute(self._rows_sql, params, binary=True)
+                return binary.fetchall()
+
+    def ratings(self, *, low: int, high: int, sparse: bool) -> np.ndarray:
+        """(sample_id, dimension_id, rater_id, value) as an n × 4 int64 array, on the
+        chosen dimensions and flags, for samples with low ≤ id ≤ high; sparse also names
+        the candidates, so that a chunk of one language in fourteen does not fetch the
+        other thirteen's ratings."""
+        if sparse:
+            sql = self._sparse_ratings_sql
+            params = (*self._ratings_params, low, high, *self._ids_params, low, high)
+        else:
+            sql, params = self._ratings_sql, (*self._ratings_params, low, high)
+        with db.connection.cursor() as cursor:
+            if db.connection.vendor != "postgresql":
+                cursor.execute(sql, params)
+                return np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
+            # The chunk's ratings packed by the server into one bytea of big-endian int8s
+            # that numpy reads in place: a quarter of the client's work of a Python tuple
+            # of four ints per rating, and less of the server's too.
+            cursor.execute(
+                "SELECT string_agg(int8send(rating.sample_id) || int8send(rating.dimension_id)"
+                " || int8send(rating.rater_id) || int8send(rating.value::int8), ''::bytea) "
+                f"FROM ({sql}) AS rating",
+                params,
+            )
+            (packed,) = cursor.fetchone()
+        if packed is None:
+            return np.zeros((0, 4), dtype=np.int64)
+        return np.frombuffer(packed, dtype=">i8").reshape(-1, 4).astype(np.int64)
+
+
+def _chunk_ratings(
+    resolved: ResolvedCriteria, queries: ChunkQueries, sample_ids: np.ndarray
+) -> np.ndarray:
     """(sample_id, dimension_id, role, value) of every rating the decision needs, as one
     int64 array: human and adjudicated ratings on the chosen dimensions and the flags, and
-    the judge's. One query per chunk, its samples named by id range and the candidates'
-    own conditions (a subquery), not by thousands of parameters; roles come from the rater
-    table read once, so that no row needs a join or a per-row conversion."""
-    dimension_ids = [d.pk for d in resolved.dimensions] + list(resolved.flag_dimension_ids)
-    samples = candidate_queryset(resolved.criteria).filter(
-        pk__gte=int(sample_ids[0]), pk__lte=int(sample_ids[-1])
-    )
-    rows = list(
-        Rating.objects.filter(sample__in=samples.values("pk"), dimension_id__in=dimension_ids)
-        .order_by()
-        .values_list("sample_id", "dimension_id", "rater_id", "value")
-    )
-    if not rows:
-        return np.zeros((0, 4), dtype=np.int64)
-    ratings = np.asarray(rows, dtype=np.int64)
+    the judge's. One query per chunk, its samples named by id range (and, for a sparse
+    chunk, the candidates' own conditions), never by thousands of parameters; roles come
+    from the rater table read once, so that no row needs a join or a per-row conversion."""
+    low, high = int(sample_ids[0]), int(sample_ids[-1])
+    # Dense chunks (most ids of the range are candidates) skip the subquery: the extra
+    # rows are few and dropped below, and the plain range scan is the cheapest plan.
+    ratings = queries.ratings(low=low, high=high, sparse=high - low + 1 > 2 * sample_ids.size)
     roles = resolved.rater_roles
     rater = ratings[:, 2]
     # Raters newer than the export's start are not in the table: left out, as is anyone
     # who is neither human, adjudicated nor the chosen judge (gold, other judges).
     known = rater < roles.size
     ratings[:, 2] = np.where(known, roles[np.where(known, rater, 0)], -1)
-    # A sample committed inside the id range after the chunk was read is not in this chunk.
+    # Only the chunk's own samples: not other candidates' neighbours in the range, nor a
+    # sample committed inside the range after the chunk was read.
     keep = (ratings[:, 2] >= 0) & np.isin(ratings[:, 0], sample_ids)
     return ratings[keep]
 
@@ -382,12 +481,6 @@ class SubsetAlpha:
 # ---------------------------------------------------------------------------- rows
 
 
-def _batched(iterable, size: int) -> Iterator[list]:
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 ROW_FIELDS = (
     "pk",
     "language",
@@ -401,50 +494,26 @@ ROW_FIELDS = (
 )
 
 
-def agreed_rows(
-    resolved: ResolvedCriteria,
-    *,
-    alphas: dict[str, SubsetAlpha] | None = None,
-    on_chunk: Callable[[int, int], None] | None = None,
-) -> Iterator[dict]:
-    """The exported samples, one dict each, in id order, read in constant memory.
+@dataclass
+class AgreedChunk:
+    """The samples of one chunk that pass: their ROW_FIELDS tuples in id order and, per
+    dimension slug, their consensus scores in the same order."""
 
-    A row's messages come as JSON text in "messages_json"; export_write decodes them into
-    "messages" when a Parquet format needs them.
+    rows: list[tuple]
+    scores: dict[str, list[int]]
 
-    on_chunk(scanned, exported) is called after every chunk; alphas, when given, gather
-    the human ratings of the exported samples.
-    """
-    size = chunk_size()
-    candidates = (
-        candidate_queryset(resolved.criteria)
-        .order_by("pk")
-        # The messages as the database's JSON text: JSONL writes them as they are, and only
-        # the Parquet writers pay for decoding them.
-        .annotate(messages_json=Cast("messages", TextField()))
-        .values_list(*ROW_FIELDS)
-        .iterator(chunk_size=size)
-    )
-    scanned = exported = 0
-    for chunk in _batched(candidates, size):
-        ids = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
-        decision = decide_chunk(resolved, ids, _chunk_ratings(resolved, ids))
-        if alphas is not None:
-            for slug, accumulator in alphas.items():
-                accumulator.add(decision.human_counts[slug][decision.passed])
-        slugs = list(decision.scores)
-        score_lists = [decision.scores[slug].tolist() for slug in slugs]
-        for index in np.flatnonzero(decision.passed).tolist():
-            pk, language, task_type, messages, generator, version, job, url, title = chunk[index]
+    def dicts(self) -> Iterator[dict]:
+        """The rows as the dicts the Parquet writers take, messages decoded."""
+        slugs = list(self.scores)
+        for position, row in enumerate(self.rows):
+            pk, language, task_type, messages, generator, version, job, url, title = row
             yield {
                 "id": pk,
-                "messages_json": messages,
+                "messages": json.loads(messages),
                 "language": language,
                 "flores": LANGUAGES[language].flores,
                 "task_type": task_type,
-                "scores": {
-                    slug: scores[index] for slug, scores in zip(slugs, score_lists, strict=True)
-                },
+                "scores": {slug: self.scores[slug][position] for slug in slugs},
                 "provenance": {
                     "generator": generator,
                     "template_version": version,
@@ -453,8 +522,151 @@ def agreed_rows(
                     "job_id": job,
                 },
             }
-            exported += 1
+
+
+def reader_count() -> int:
+    """Threads that read candidates ahead of the writer, each on its own connection."""
+    return settings.PARAKH_EXPORT_READERS
+
+
+def _stripes(resolved: ResolvedCriteria) -> list[tuple[int, int]]:
+    """The candidates' id range cut into stripes [start, end) of about one chunk each.
+
+    Stripes are as wide as the candidates' density makes a chunk (a sparse selection, say
+    one language of fourteen, gets wider stripes), and they end at the largest id there is
+    now: samples created during the export are not part of it.
+    """
+    bounds = candidate_queryset(resolved.criteria).aggregate(
+        low=Min("pk"), high=Max("pk"), count=Count("pk")
+    )
+    if not bounds["count"]:
+        return []
+    low, high, count = bounds["low"], bounds["high"], bounds["count"]
+    size = chunk_size()
+    width = max(size, -(-size * (high - low + 1) // count))
+    return [(start, min(start + width, high + 1)) for start in range(low, high + 1, width)]
+
+
+def _stripe_chunks(
+    resolved: ResolvedCriteria, queries: ChunkQueries, start: int, end: int
+) -> Iterator[tuple[list[tuple], np.ndarray]]:
+    """One stripe's candidates a chunk at a time, in id order: (ROW_FIELDS rows, the
+    ratings the decision needs). Only database reads, so it can run in a reader thread.
+
+    Within a stripe the candidates are read by keyset (id greater than the last chunk's,
+    LIMIT chunk size), so a chunk never holds more than chunk_size rows whatever the
+    density. Short queries, no cursor kept open: a server-side cursor declared WITH HOLD
+    outside a transaction, as Django's iterator() does in autocommit, makes PostgreSQL
+    materialize the whole result before the first row.
+    """
+    size = chunk_size()
+    last_id = start - 1
+    while chunk := queries.rows(after=last_id, before=end, limit=size):
+        last_id = chunk[-1][0]
+        ids = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
+        yield chunk, _chunk_ratings(resolved, queries, ids)
+        if len(chunk) < size or last_id >= end - 1:
+            return
+
+
+_END_OF_PART = object()
+
+
+def _in_order(parts: list[Callable[[], Iterator]], *, threads: int, depth: int = 2) -> Iterator:
+    """The items of parts[0](), then of parts[1](), … with the parts run in `threads`
+    threads (part j on thread j % threads), each up to `depth` items ahead.
+
+    The database renders the next chunks (turning JSON into text is most of its work) on
+    other cores while this thread decides and writes the current one. Each thread has its
+    own database connection, closed when it ends; an exception in a thread is raised here;
+    a consumer that stops early (an error in a writer) stops the threads too.
+    """
+    handoffs = [queue.Queue(maxsize=depth) for _ in range(threads)]
+    stop = threading.Event()
+
+    def offer(handoff: queue.Queue, item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(thread: int) -> None:
+        handoff = handoffs[thread]
+        try:
+            for part in parts[thread::threads]:
+                for item in part():
+                    if not offer(handoff, item):
+                        return
+                if not offer(handoff, _END_OF_PART):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            offer(handoff, error)
+        finally:
+            db.connection.close()
+
+    workers = [
+        threading.Thread(target=read, args=(n,), name=f"export-reader-{n}", daemon=True)
+        for n in range(min(threads, len(parts)))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for index in range(len(parts)):
+            handoff = handoffs[index % threads]
+            while (item := handoff.get()) is not _END_OF_PART:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+
+
+def readers_enabled() -> bool:
+    """Read in threads unless turned off or inside a transaction: another connection would
+    not see this one's uncommitted rows (a test's, or a caller's own atomic block)."""
+    return reader_count() > 0 and not db.connection.in_atomic_block
+
+
+def _candidate_chunks(resolved: ResolvedCriteria) -> Iterator[tuple[list[tuple], np.ndarray]]:
+    queries = ChunkQueries(resolved)
+    parts = [
+        partial(_stripe_chunks, resolved, queries, start, end) for start, end in _stripes(resolved)
+    ]
+    if readers_enabled():
+        return _in_order(parts, threads=reader_count())
+    return (item for part in parts for item in part())
+
+
+def agreed_chunks(
+    resolved: ResolvedCriteria,
+    *,
+    alphas: dict[str, SubsetAlpha] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> Iterator[AgreedChunk]:
+    """The exported samples a chunk at a time, in id order, read in constant memory.
+
+    on_chunk(scanned, exported) is called after every chunk; alphas, when given, gather
+    the human ratings of the exported samples.
+    """
+    scanned = exported = 0
+    for chunk, ratings in _candidate_chunks(resolved):
+        ids = np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk))
+        decision = decide_chunk(resolved, ids, ratings)
+        if alphas is not None:
+            for slug, accumulator in alphas.items():
+                accumulator.add(decision.human_counts[slug][decision.passed])
+        passing = np.flatnonzero(decision.passed)
+        yield AgreedChunk(
+            rows=[chunk[index] for index in passing.tolist()],
+            scores={slug: scores[passing].tolist() for slug, scores in decision.scores.items()},
+        )
         scanned += len(chunk)
+        exported += passing.size
         if on_chunk is not None:
             on_chunk(scanned, exported)
 
@@ -490,20 +702,57 @@ def arrow_schema(dimensions: tuple[str, ...]) -> pa.Schema:
     )
 
 
-JSONL_KEYS = ("language", "flores", "task_type", "scores", "provenance")
-
-
 class JsonlWriter:
+    """samples.jsonl, one sample a line, keys in a fixed order (id, messages, language,
+    flores, task_type, scores, provenance), written as UTF-8 bytes.
+
+    A line is three pieces: the id, the messages as the database's JSON text (bytes
+    straight from the driver: no decode, no re-encode) and everything after them, which
+    many samples share (a language, a task type, the scores, a provenance) and so comes
+    from a small cache encoded once.
+    """
+
+    # Distinct line tails held encoded; past this the cache starts over (memory stays flat).
+    TAIL_CACHE_SIZE = 10_000
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = path.open("w", encoding="utf-8")
+        self._file = path.open("wb", buffering=1 << 20)
+        self._tails: dict[tuple, bytes] = {}
 
-    def write(self, row: dict) -> None:
-        rest = json.dumps(
-            {key: row[key] for key in JSONL_KEYS}, ensure_ascii=False, separators=(",", ":")
-        )
-        # The messages are spliced in as the database's JSON text: no decode, no re-encode.
-        self._file.write(f'{{"id":{row["id"]},"messages":{row["messages_json"]},{rest[1:]}\n')
+    @staticmethod
+    def _tail(slugs, language, task_type, values, generator, version, job, url, title) -> bytes:
+        rest = {
+            "language": language,
+            "flores": LANGUAGES[language].flores,
+            "task_type": task_type,
+            "scores": dict(zip(slugs, values, strict=True)),
+            "provenance": {
+                "generator": generator,
+                "template_version": version,
+                "source_url": url or "",
+                "source_title": title or "",
+                "job_id": job,
+            },
+        }
+        encoded = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+        return f",{encoded[1:]}\n".encode()
+
+    def write_chunk(self, chunk: AgreedChunk) -> None:
+        slugs = tuple(chunk.scores)
+        tails = self._tails
+        if len(tails) > self.TAIL_CACHE_SIZE:
+            tails.clear()
+        lines = []
+        append = lines.append
+        for row, values in zip(chunk.rows, zip(*chunk.scores.values(), strict=True), strict=True):
+            pk, language, task_type, messages, generator, version, job, url, title = row
+            key = (slugs, language, task_type, values, generator, version, job, url, title)
+            tail = tails.get(key)
+            if tail is None:
+                tail = tails[key] = self._tail(*key)
+            append(b'{"id":%d,"messages":%b%b' % (pk, messages, tail))
+        self._file.write(b"".join(lines))
 
     def close(self) -> list[Path]:
         self._file.close()
@@ -583,13 +832,13 @@ def export_write(
     resolved = criteria_resolve(criteria)
     directory.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(criteria.dimensions)
-    writers = []
-    if "jsonl" in formats:
-        writers.append(JsonlWriter(directory / JSONL_NAME))
+    jsonl = JsonlWriter(directory / JSONL_NAME) if "jsonl" in formats else None
+    row_writers: list[ParquetRowsWriter | UpdeshWriter] = []
     if "parquet" in formats:
-        writers.append(ParquetRowsWriter(directory / PARQUET_NAME, schema))
+        row_writers.append(ParquetRowsWriter(directory / PARQUET_NAME, schema))
     if "updesh" in formats:
-        writers.append(UpdeshWriter(directory / UPDESH_DIR, schema))
+        row_writers.append(UpdeshWriter(directory / UPDESH_DIR, schema))
+    writers = ([jsonl] if jsonl is not None else []) + row_writers
     alphas = {dim.slug: SubsetAlpha(dim) for dim in resolved.dimensions}
     per_cell: Counter[tuple[str, str]] = Counter()
     scanned_total = 0
@@ -600,13 +849,15 @@ def export_write(
         if on_progress is not None:
             on_progress(scanned, exported)
 
-    decode = "parquet" in formats or "updesh" in formats
-    for row in agreed_rows(resolved, alphas=alphas, on_chunk=chunk_done):
-        per_cell[row["language"], row["task_type"]] += 1
-        if decode:
-            row["messages"] = json.loads(row["messages_json"])
-        for writer in writers:
-            writer.write(row)
+    language_and_task_type = itemgetter(1, 2)
+    for chunk in agreed_chunks(resolved, alphas=alphas, on_chunk=chunk_done):
+        per_cell.update(map(language_and_task_type, chunk.rows))
+        if jsonl is not None:
+            jsonl.write_chunk(chunk)
+        if row_writers:
+            for row in chunk.dicts():
+                for writer in row_writers:
+                    writer.write(row)
     paths = [path for writer in writers for path in writer.close()]
 
     languages: Counter[str] = Counter()

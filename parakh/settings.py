@@ -278,6 +278,12 @@ PARAKH_AGREEMENT_TOP_DISAGREEMENTS = 25
 PARAKH_AGREEMENT_CACHE_SECONDS = 7 * 24 * 60 * 60
 PARAKH_AGREEMENT_LOCK_SECONDS = 15 * 60
 
+# Exports (docs/export.md): samples per chunk (one query for rows, one for ratings), rows
+# per Parquet row group, and reader threads that query ahead of the writer (0: none).
+PARAKH_EXPORT_CHUNK_SIZE = env_int("PARAKH_EXPORT_CHUNK_SIZE", 2000)
+PARAKH_EXPORT_ROW_GROUP_SIZE = env_int("PARAKH_EXPORT_ROW_GROUP_SIZE", 10_000)
+PARAKH_EXPORT_READERS = env_int("PARAKH_EXPORT_READERS", 2)
+
 # LLM judges (docs/judges.md): samples per judge_chunk task on the gpu queue.
 PARAKH_JUDGE_CHUNK_SIZE = env_int("PARAKH_JUDGE_CHUNK_SIZE", 32)
 
