@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -394,8 +394,14 @@ def assignment_serve(*, assignment: Assignment) -> Assignment:
 
 
 def _lock_open_assignment(assignment: Assignment) -> Assignment:
-    # The row lock serialises a double submit: the second sees the first's result.
-    locked = Assignment.objects.select_for_update().select_related("batch").get(pk=assignment.pk)
+    # The row lock serialises a double submit: the second sees the first's result. Only the
+    # assignment's row (of="self"): locking the joined batch row too would queue every
+    # submit of a batch behind one another.
+    locked = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("batch", "sample", "annotator")
+        .get(pk=assignment.pk)
+    )
     if locked.batch.status != Batch.Status.OPEN:
         raise BatchError("This batch is closed; its annotations can no longer change.")
     if locked.status == Assignment.Status.REVOKED:
@@ -419,10 +425,12 @@ def annotation_submit(
     Submitting again while the batch is open replaces the earlier values.
     """
     with transaction.atomic():
-        assignment = _lock_open_assignment(assignment)
+        # A batch's dimensions are fixed when it is built: those of the caller's batch (often
+        # prefetched for the page) serve; the lock re-reads only what can change.
         rubric, flag_dimensions = item_dimensions(
             batch=assignment.batch, task_type=assignment.sample.task_type
         )
+        assignment = _lock_open_assignment(assignment)
         missing = [d.name for d in rubric if d.slug not in scores]
         if missing:
             raise BatchError(f"Score every dimension; missing: {', '.join(missing)}.")
@@ -450,10 +458,20 @@ def annotation_submit(
                 **{dimension: int(dimension.slug in raised) for dimension in flag_dimensions},
             },
         )
-        annotation, _ = Annotation.objects.update_or_create(
-            assignment=assignment, defaults={"comment": comment, "flags": raised}
-        )
+        annotation = _annotation_upsert(assignment=assignment, comment=comment, flags=raised)
         _mark_submitted(assignment, active_seconds=active_seconds)
+    return annotation
+
+
+def _annotation_upsert(*, assignment: Assignment, comment: str, flags: list[str]) -> Annotation:
+    """The assignment's one Annotation, created or replaced in one statement (INSERT … ON
+    CONFLICT (assignment) DO UPDATE): no read first, no savepoints."""
+    (annotation,) = Annotation.objects.bulk_create(
+        [Annotation(assignment=assignment, comment=comment, flags=flags)],
+        update_conflicts=True,
+        unique_fields=["assignment"],
+        update_fields=["comment", "flags", "updated_at"],
+    )
     return annotation
 
 
@@ -506,9 +524,7 @@ def preference_submit(
             rater=rater_for_user(user=assignment.annotator),
             choice=choice,
         )
-        annotation, _ = Annotation.objects.update_or_create(
-            assignment=assignment, defaults={"comment": comment, "flags": []}
-        )
+        annotation = _annotation_upsert(assignment=assignment, comment=comment, flags=[])
         _mark_submitted(assignment, active_seconds=active_seconds)
     return annotation
 
@@ -578,7 +594,11 @@ def adjudication_set(*, sample: Sample, values: Mapping[Dimension, int]) -> None
 
 
 def item_dimensions(*, batch: Batch, task_type: str) -> tuple[list[Dimension], list[Dimension]]:
-    """(rubric dimensions, flag dimensions) of the batch that apply to a task type."""
+    """(rubric dimensions, flag dimensions) of the batch that apply to a task type.
+
+    Read once per batch instance: the dimensions are prefetched onto it, so the submit and
+    the page that follows it on the same batch share one query."""
+    prefetch_related_objects([batch], "dimensions")
     dimensions = [d for d in batch.dimensions.all() if d.applies_to(task_type)]
     rubric = [d for d in dimensions if d.kind == Dimension.Kind.RUBRIC]
     flags = [d for d in dimensions if d.kind == Dimension.Kind.FLAG]

@@ -248,7 +248,9 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
             reverse("annotate:batch_next", args=[assignment.batch_id])
         )
     services.assignment_serve(assignment=following)
-    following = selectors.access_assignment(user=request.user, pk=following.pk)
+    following = selectors.access_assignment(
+        user=request.user, pk=following.pk, batch=assignment.batch
+    )
     template, context = _panel(request, following)
     response = render(request, f"{template}#item-panel", context)
     push_url(response, reverse("annotate:item", args=[following.pk]))

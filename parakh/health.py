@@ -1,11 +1,13 @@
-"""GET /healthz: is this process able to serve? 200 when every configured dependency
-answers, 503 naming the one that does not. Outside ATOMIC_REQUESTS: with the database down,
-opening the request's transaction would already fail."""
+"""GET /healthz (readiness): is this process able to serve? 200 when every configured
+dependency answers, 503 naming the one that does not. GET /livez (liveness): is the process
+answering at all? 200 with nothing checked, so a restart is not triggered by an outage of
+the database. Both outside ATOMIC_REQUESTS: with the database down, opening the request's
+transaction would already fail."""
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -48,3 +50,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
     )
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def livez(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

@@ -6,7 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from annotate import views as annotate_views
 
-from .health import healthz
+from .health import healthz, livez
 
 api_patterns = [
     path("", include("synth.api.urls")),
@@ -18,6 +18,7 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     # Throttled: failed sign-ins per username and address lock out for a while.
     path("login/", annotate_views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,6 +5,9 @@ filter_report keeps them all, and a sample that fails any is rejected with its r
 deleted. ``run_filters`` looks at one sample; ``near_duplicates`` looks at a language's
 samples together (synth.services.samples_filter_near_duplicates writes its verdicts).
 Thresholds are settings: ``PARAKH_FILTERS[key]``, with the defaults below.
+
+datasketch (which pulls in scipy) and sacrebleu are imported where they are used: every
+management command imports this module through synth.services, and most never filter.
 """
 
 import functools
@@ -13,10 +16,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import langdetect
-import sacrebleu
-from datasketch import MinHash, MinHashLSH
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from langdetect.detector_factory import DetectorFactory
@@ -25,6 +27,9 @@ from langdetect.lang_detect_exception import LangDetectException
 from .languages import LANGUAGES, Language, Script, get_language, script_share
 from .models import Sample
 from .task_types import TaskType
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 DEFAULT_LENGTH_BOUNDS: dict[str, tuple[int, int]] = {
     # Characters (code points) of all assistant messages together. Minimums catch empty or
@@ -249,6 +254,8 @@ def length_check(sample: Sample) -> FilterResult:
 
 def back_translation_chrf(back_translated: str, source: str) -> float:
     """chrF (sacrebleu, 0-100) of a back-translation against the original source text."""
+    import sacrebleu
+
     return round(sacrebleu.sentence_chrf(back_translated, [source]).score, 2)
 
 
@@ -325,7 +332,9 @@ def run_filters(sample: Sample) -> dict[str, dict]:
     return {result.name: result.as_report() for result in results}
 
 
-def _minhash(text: str, ngram: int, num_perm: int) -> MinHash:
+def _minhash(text: str, ngram: int, num_perm: int) -> "MinHash":
+    from datasketch import MinHash
+
     # Character n-grams over the text with white space collapsed: robust to re-wrapping
     # and to scripts without spaces between words.
     text = " ".join(text.split())
@@ -348,6 +357,8 @@ def near_duplicates(
     threshold = filter_setting("near_duplicate_jaccard")
     ngram = filter_setting("near_duplicate_ngram")
     num_perm = filter_setting("near_duplicate_num_perm")
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     kept: dict[int, MinHash] = {}
     verdicts = {}

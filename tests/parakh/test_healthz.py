@@ -75,6 +75,8 @@ def test_healthz_reports_a_stopped_redis_as_503(client, settings, own_redis):
 
     response = client.get("/healthz")
     assert response.status_code == 503
+    # Liveness does not depend on Redis: the process itself still answers.
+    assert client.get("/livez").content == b"ok"
     body = response.json()
     assert body["status"] == "unavailable"
     assert body["database"] == "ok"
@@ -84,3 +86,11 @@ def test_healthz_reports_a_stopped_redis_as_503(client, settings, own_redis):
 def test_healthz_is_not_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
+
+
+def test_livez_answers_without_touching_the_database(client, settings, django_assert_num_queries):
+    settings.SECURE_SSL_REDIRECT = True
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.content == b"ok"
