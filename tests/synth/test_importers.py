@@ -214,3 +214,60 @@ def test_missing_language_for_pages_is_a_clear_error(tmp_path):
     path.write_text('{"title": "a", "text": "b"}\n', encoding="utf-8")
     with pytest.raises(CommandError, match="--language is required"):
         call_command("import_sources", str(path))
+
+
+def numbered_jsonl(path, count: int, *, broken_at: int | None = None) -> None:
+    lines = [
+        json.dumps({"title": f"पृष्ठ {n}", "text": f"पृष्ठ संख्या {n} का पाठ।"}, ensure_ascii=False)
+        for n in range(count)
+    ]
+    if broken_at is not None:
+        lines[broken_at] = '{"title": "टूटा", "text": '
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_many_batches_are_written_in_order_and_once(tmp_path, monkeypatch, capsys):
+    # Batches of 3: the writer thread stores seven batches while the file is still read.
+    monkeypatch.setattr("synth.services.sources.IMPORT_BATCH_SIZE", 3)
+    path = tmp_path / "pages.jsonl"
+    numbered_jsonl(path, 20)
+    call_command("import_sources", str(path), "--language", "hi")
+    assert Source.objects.count() == 20
+    assert list(Source.objects.order_by("pk").values_list("title", flat=True)) == [
+        f"पृष्ठ {n}" for n in range(20)
+    ]
+    capsys.readouterr()
+    call_command("import_sources", str(path), "--language", "hi")
+    assert Source.objects.count() == 20
+    assert "0 sources added, 20 already there" in capsys.readouterr().out
+
+
+def test_a_bad_record_after_written_batches_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr("synth.services.sources.IMPORT_BATCH_SIZE", 3)
+    path = tmp_path / "late.jsonl"
+    numbered_jsonl(path, 20, broken_at=17)
+    with pytest.raises(CommandError, match=r"late\.jsonl:18: malformed JSON"):
+        call_command("import_sources", str(path), "--language", "hi")
+    assert Source.objects.count() == 0
+
+
+def test_an_error_in_the_writer_stops_the_import_and_keeps_nothing(tmp_path, monkeypatch):
+    from synth.services import sources
+
+    monkeypatch.setattr(sources, "IMPORT_BATCH_SIZE", 3)
+    calls = 0
+    insert = sources._insert_sources
+
+    def failing(new, *, db):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise OSError("disk full on the database server")
+        insert(new, db=db)
+
+    monkeypatch.setattr(sources, "_insert_sources", failing)
+    path = tmp_path / "pages.jsonl"
+    numbered_jsonl(path, 20)
+    with pytest.raises(OSError, match="disk full"):
+        call_command("import_sources", str(path), "--language", "hi")
+    assert Source.objects.count() == 0
