@@ -14,6 +14,13 @@ def filter_sample(sample_id: int) -> str | None:
     return sample.status if sample is not None else None
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def filter_samples(sample_ids: list[int]) -> dict[str, int]:
+    """Run the quality filters on a batch of new samples (queue "cpu"; idempotent by each
+    sample's status guard: a redelivery filters only those still waiting)."""
+    return services.samples_filter(sample_ids=sample_ids)
+
+
 class GenerationTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # The chunk gave up (retries spent, or a fault no retry can fix): the job says so

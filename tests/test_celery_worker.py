@@ -10,7 +10,7 @@ from celery.result import EagerResult
 
 from parakh.celery import app as celery_app
 from synth.models import Sample
-from synth.tasks import filter_sample
+from synth.tasks import filter_sample, filter_samples
 from tests.factories import SampleFactory
 from tests.utils import worker_env, worker_options
 
@@ -25,6 +25,7 @@ def test_generation_and_judging_route_to_gpu_and_the_rest_to_cpu():
     assert _route("synth.tasks.generate_chunk") == "gpu"
     assert _route("evaluation.tasks.judging.judge_chunk") == "gpu"
     assert _route(filter_sample.name) == "cpu"
+    assert _route(filter_samples.name) == "cpu"
 
 
 def test_worker_settings_hold_acks_late_and_prefetch_one():

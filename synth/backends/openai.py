@@ -42,6 +42,7 @@ class OpenAIBackend:
         self.backoff_s = backoff_s
         self.extra_body = extra_body or {}
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._pool: ThreadPoolExecutor | None = None
         self.client = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
@@ -52,8 +53,13 @@ class OpenAIBackend:
     def chat(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         if len(requests) <= 1 or self.max_concurrency == 1:
             return [self._complete(request) for request in requests]
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(requests))) as pool:
-            return list(pool.map(self._complete, requests))
+        # One pool for the backend's life (a worker keeps its backends): starting threads
+        # for every batch cost more than the calls to a fast server.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.max_concurrency, thread_name_prefix="openai-backend"
+            )
+        return list(self._pool.map(self._complete, requests))
 
     def _body(self, request: ChatRequest) -> dict:
         body = {

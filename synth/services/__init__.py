@@ -18,6 +18,8 @@ from .samples import (
     sample_queue_filter,
     sample_transition,
     samples_create_bulk,
+    samples_filter,
+    samples_queue_filter,
 )
 from .sources import content_hash, source_get_or_create, sources_import
 
@@ -37,7 +39,9 @@ __all__ = [
     "sample_queue_filter",
     "sample_transition",
     "samples_create_bulk",
+    "samples_filter",
     "samples_filter_near_duplicates",
+    "samples_queue_filter",
     "source_get_or_create",
     "sources_import",
 ]

@@ -337,3 +337,36 @@ def test_the_transformers_backend_generates_a_job_in_every_chosen_language(
     assert sample.params["calls"]["summary"]["completion_tokens"] >= 1
     assert not samples.filter(status=Sample.Status.GENERATED).exists()
     assert GenerationJob.objects.get(pk=job.pk).counts["failed"] == 0
+
+
+def test_a_batch_of_new_samples_goes_to_the_filters_as_one_task(
+    server, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued: list[list[int]] = []
+    monkeypatch.setattr("synth.tasks.filter_samples.delay", queued.append)
+    hindi_and_tamil_sources()
+    job = generation_job_create(
+        task_type="summarization",
+        languages=["hi", "ta"],
+        endpoint=openai_endpoint(server),
+        params={"chunk_size": 3, "batch_size": 3},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        generation_job_start(job=job)
+
+    stored = list(Sample.objects.filter(job=job).order_by("pk").values_list("pk", flat=True))
+    assert len(stored) == 3
+    # One message for the batch, not one per sample.
+    assert queued == [stored]
+    assert Sample.objects.filter(job=job, status=Sample.Status.GENERATED).count() == 3
+
+    from synth.services import samples_filter
+
+    assert sum(samples_filter(sample_ids=stored).values()) == 3
+    assert not Sample.objects.filter(job=job, status=Sample.Status.GENERATED).exists()
+    # A redelivered task finds nothing left to filter and changes nothing.
+    before = list(Sample.objects.filter(job=job).values_list("pk", "status", "filter_report"))
+    samples_filter(sample_ids=stored)
+    assert list(Sample.objects.filter(job=job).values_list("pk", "status", "filter_report")) == (
+        before
+    )
