@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, AnnotatorFactory, StaffFactory
@@ -36,3 +37,18 @@ def annotator_api(annotator) -> APIClient:
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stray_backends_closed_before_teardown(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions that worker processes killed
+    by the tests (or threads' connections just closed) may still hold on the server for a
+    moment: DROP DATABASE refuses while any is there."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
