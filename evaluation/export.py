@@ -1,11 +1,11 @@
 """The agreed-subset export: criteria, the chunked decision of which samples pass, and the
 streaming writers (JSONL, Parquet, the Updesh_beta layout) with their manifest.json.
 
-Memory stays flat in the number of samples: candidates are read through a server-side
-cursor (QuerySet.iterator) a chunk at a time, each chunk's ratings arrive in one query and
-are decided in numpy, a Parquet writer holds at most one row group per open file, and the
-exported subset's alpha is accumulated as one coincidence matrix (categories × categories)
-per dimension rather than as rows. See docs/export.md.
+Memory stays flat in the number of samples: candidates are read a chunk at a time (keyset
+pages within stripes of the id range, by reader threads ahead of the writer), each chunk's
+ratings arrive in one query and are decided in numpy, a Parquet writer holds at most one
+row group per open file, and the exported subset's alpha is accumulated as one coincidence
+matrix (categories × categories) per dimension rather than as rows. See docs/export.md.
 """
 
 from __future__ import annotations
