@@ -274,8 +274,8 @@ class ChunkQueries:
         # The messages as the database's JSON text, which JSONL writes as it is: on
         # PostgreSQL as UTF-8 bytes, so that nothing decodes it here nor re-encodes it.
         messages_json = Cast("messages", TextField())
-        self._binary = db.connection.vendor == "postgresql"
-        if self._binary:
+        self._postgresql = db.connection.vendor == "postgresql"
+        if self._postgresql:
             messages_json = Func(
                 messages_json, Value("UTF8"), function="convert_to", output_field=BinaryField()
             )
@@ -314,7 +314,7 @@ class ChunkQueries:
         messages as UTF-8 bytes of their JSON text."""
         params = (*self._rows_params, after, before, limit)
         with db.connection.cursor() as cursor:
-            if not self._binary:
+            if not self._postgresql:
                 cursor.execute(self._rows_sql, params)
                 return [(*row[:3], row[3].encode(), *row[4:]) for row in cursor.fetchall()]
             # Binary results need psycopg's server-side binding cursor (Django's is a
@@ -340,7 +340,7 @@ class ChunkQueries:
         else:
             sql, params = self._ratings_sql, (*self._ratings_params, low, high)
         with db.connection.cursor() as cursor:
-            if db.connection.vendor != "postgresql":
+            if not self._postgresql:
                 cursor.execute(sql, params)
                 return np.asarray(cursor.fetchall(), dtype=np.int64).reshape(-1, 4)
             # The chunk's ratings packed by the server into one bytea of big-endian int8s
@@ -504,24 +504,31 @@ class AgreedChunk:
 
     def dicts(self) -> Iterator[dict]:
         """The rows as the dicts the Parquet writers take, messages decoded."""
-        slugs = list(self.scores)
-        for position, row in enumerate(self.rows):
-            pk, language, task_type, messages, generator, version, job, url, title = row
+        slugs = tuple(self.scores)
+        for row, values in zip(self.rows, zip(*self.scores.values(), strict=True), strict=True):
+            pk, language, task_type, messages, *provenance = row
             yield {
                 "id": pk,
                 "messages": json.loads(messages),
-                "language": language,
-                "flores": LANGUAGES[language].flores,
-                "task_type": task_type,
-                "scores": {slug: self.scores[slug][position] for slug in slugs},
-                "provenance": {
-                    "generator": generator,
-                    "template_version": version,
-                    "source_url": url or "",
-                    "source_title": title or "",
-                    "job_id": job,
-                },
+                **_row_rest(slugs, language, task_type, values, *provenance),
             }
+
+
+def _row_rest(slugs, language, task_type, values, generator, version, job, url, title) -> dict:
+    """An exported row after its id and messages, in the key order every format keeps."""
+    return {
+        "language": language,
+        "flores": LANGUAGES[language].flores,
+        "task_type": task_type,
+        "scores": dict(zip(slugs, values, strict=True)),
+        "provenance": {
+            "generator": generator,
+            "template_version": version,
+            "source_url": url or "",
+            "source_title": title or "",
+            "job_id": job,
+        },
+    }
 
 
 def reader_count() -> int:
@@ -721,21 +728,8 @@ class JsonlWriter:
         self._tails: dict[tuple, bytes] = {}
 
     @staticmethod
-    def _tail(slugs, language, task_type, values, generator, version, job, url, title) -> bytes:
-        rest = {
-            "language": language,
-            "flores": LANGUAGES[language].flores,
-            "task_type": task_type,
-            "scores": dict(zip(slugs, values, strict=True)),
-            "provenance": {
-                "generator": generator,
-                "template_version": version,
-                "source_url": url or "",
-                "source_title": title or "",
-                "job_id": job,
-            },
-        }
-        encoded = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+    def _tail(*key) -> bytes:
+        encoded = json.dumps(_row_rest(*key), ensure_ascii=False, separators=(",", ":"))
         return f",{encoded[1:]}\n".encode()
 
     def write_chunk(self, chunk: AgreedChunk) -> None:

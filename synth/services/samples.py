@@ -1,5 +1,6 @@
 """Samples: creation (idempotent on content hash), status moves, quality filters."""
 
+import logging
 from typing import NotRequired, TypedDict, Unpack
 
 from django.db import transaction
@@ -9,6 +10,8 @@ from parakh.transitions import check_transition
 from ..filters import run_filters
 from ..models import GenerationJob, Sample, Source
 from .sources import content_hash
+
+logger = logging.getLogger(__name__)
 
 
 def sample_build(
@@ -138,11 +141,22 @@ def samples_queue_filter(*, samples: list[Sample]) -> None:
 
 
 def samples_filter(*, sample_ids: list[int]) -> dict[str, int]:
-    """sample_filter on each sample, one transaction each (a failure leaves the others
-    filtered); returns how many ended in each status. Idempotent as sample_filter is."""
+    """sample_filter on each sample, one transaction each; returns how many ended in each
+    status. Idempotent as sample_filter is. A sample whose filters raise is logged and
+    left waiting while the rest are filtered, and the first such error is raised at the
+    end, so that the task still shows the failure: one bad sample holds none of the
+    others back, as when each sample was a task of its own."""
     outcome: dict[str, int] = {}
+    errors: list[Exception] = []
     for sample_id in sample_ids:
-        sample = sample_filter(sample_id=sample_id)
+        try:
+            sample = sample_filter(sample_id=sample_id)
+        except Exception as error:
+            logger.exception("Filtering sample %s failed", sample_id)
+            errors.append(error)
+            continue
         if sample is not None:
             outcome[sample.status] = outcome.get(sample.status, 0) + 1
+    if errors:
+        raise errors[0]
     return outcome

@@ -272,3 +272,23 @@ def test_back_translation_scores_the_endpoints_translation_against_the_source(se
     assert entry["value"] == back_translation_chrf(answer, ENGLISH)
     assert entry["passed"] is (entry["value"] >= 50.0)
     assert "by bt against the source" in entry["detail"]
+
+
+def test_a_sample_whose_filters_raise_holds_back_none_of_its_batch(monkeypatch):
+    from synth.services import samples, samples_filter
+
+    batch = SampleFactory.create_batch(3)
+    real = samples.run_filters
+
+    def broken_on_the_first(sample):
+        if sample.pk == batch[0].pk:
+            raise RuntimeError("a filter crashed")
+        return real(sample)
+
+    monkeypatch.setattr(samples, "run_filters", broken_on_the_first)
+    with pytest.raises(RuntimeError, match="a filter crashed"):
+        samples_filter(sample_ids=[s.pk for s in batch])
+    statuses = {s.pk: s.status for s in Sample.objects.filter(pk__in=[s.pk for s in batch])}
+    assert statuses[batch[0].pk] == Sample.Status.GENERATED
+    assert statuses[batch[1].pk] != Sample.Status.GENERATED
+    assert statuses[batch[2].pk] != Sample.Status.GENERATED
