@@ -109,10 +109,14 @@ class _BatchWriter:
 
     Batches go in order through a queue of two; an error in the thread is raised at the
     next write or on leaving; leaving waits for the thread, so the transaction is
-    committed or rolled back only once nothing else uses its connection."""
+    committed or rolled back only once nothing else uses its connection, and an error of
+    the caller's skips the batches still queued. The batches' counts are kept apart and
+    added to the caller's summary on leaving: the caller counts its own duplicates in the
+    same summary meanwhile, and two threads' += on one counter can lose updates."""
 
     def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
+        self.written = ImportSummary()
         # The wrapper itself: django.db.connection is a proxy that, in the writer thread,
         # would resolve to a connection of that thread, outside this transaction.
         self.db = connections[DEFAULT_DB_ALIAS]
@@ -132,7 +136,7 @@ class _BatchWriter:
         while (batch := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    _flush_sources(batch, self.summary, db=self.db)
+                    _flush_sources(batch, self.written, db=self.db)
                 except BaseException as error:  # raised in the caller's thread
                     self._error = error
 
@@ -140,7 +144,7 @@ class _BatchWriter:
         if not batch:
             return
         if not self.threaded:
-            _flush_sources(batch, self.summary, db=self.db)
+            _flush_sources(batch, self.written, db=self.db)
             return
         self._raise_error()
         self._queue.put(batch)
@@ -150,13 +154,18 @@ class _BatchWriter:
             raise self._error
 
     def __exit__(self, kind, error, traceback) -> None:
-        if self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join()
-        self.db.dec_thread_sharing()
-        if error is None:
-            self._raise_error()
+        if self._thread is not None:
+            if error is not None and self._error is None:
+                self._error = error  # nothing more to write: it is all rolled back
+            self._queue.put(None)
+            self._thread.join()
+            self.db.dec_thread_sharing()
+            if error is None:
+                self._raise_error()
+        for language, counts in self.written.per_language.items():
+            total = self.summary.count(language)
+            total.added += counts.added
+            total.existing += counts.existing
 
 
 def _source_record_problem(record: SourceRecord) -> str:
