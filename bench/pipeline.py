@@ -5,7 +5,7 @@
 The model is an instant OpenAI-compatible server on 127.0.0.1 (it answers each request at
 once), so what is measured is everything else: fan-out of chunks onto the gpu queue, the
 workers' idempotency look-ups, the real openai backend's HTTP calls, sample rows, counters
-and the filter tasks queued per sample. Timed from generation_job_start until the job is
+and the filter tasks queued per batch. Timed from generation_job_start until the job is
 completed. Runs against a database of its own (default
 postgres://postgres@127.0.0.1:5432/parakh_bench_pipeline, dropped and recreated).
 Goal (issue #3): >= 1 000 samples/s.

@@ -3,17 +3,24 @@
 Endpoint params: ``timeout_s`` (120), ``max_retries`` (4), ``backoff_s`` (1.0, doubled per
 attempt), ``extra_body`` (merged into every request, e.g. vLLM's ``top_k``). The API key is
 read from ``os.environ[endpoint.api_key_env]``; the database holds only the variable's name.
+
+The transport is urllib3's connection pool: against a fast server (a local `vllm serve`)
+the client's own cost per call is what limits a worker, and urllib3 spends about half of
+httpx's CPU per request (bench/http_client.py, docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
-import httpx
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from . import BackendError, ChatRequest, ChatResult
 
@@ -41,13 +48,19 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.extra_body = extra_body or {}
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.headers = {"Content-Type": "application/json"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
         self._pool: ThreadPoolExecutor | None = None
-        self.client = httpx.Client(
-            base_url=base_url.rstrip("/") + "/",
-            headers=headers,
-            timeout=timeout_s,
-            limits=httpx.Limits(max_connections=self.max_concurrency),
+        self.path = urlsplit(base_url).path.rstrip("/") + "/chat/completions"
+        # One keep-alive connection per concurrent call; block=True makes a call wait for a
+        # free connection instead of opening (and dropping) an extra one.
+        self.connections = urllib3.connection_from_url(
+            base_url,
+            maxsize=self.max_concurrency,
+            block=True,
+            timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
+            retries=False,
         )
 
     def chat(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
@@ -86,23 +99,30 @@ class OpenAIBackend:
         return body
 
     def _complete(self, request: ChatRequest) -> ChatResult:
-        body = self._body(request)
+        body = json.dumps(self._body(request), ensure_ascii=False).encode()
         started = time.monotonic()
         attempt = 0
         while True:
             delay = None
             try:
-                response = self.client.post("chat/completions", json=body)
-            except httpx.TimeoutException as error:
+                response = self.connections.urlopen(
+                    "POST", self.path, body=body, headers=self.headers, retries=False
+                )
+            except NewConnectionError as error:
+                # Refused: the server may be restarting. (urllib3 derives this error from its
+                # connect timeout, so it is told apart first.)
+                failure = f"transport error after {attempt + 1} attempt(s): {error!r}"
+                delay = self._delay(attempt, None)
+            except TimeoutError as error:
                 failure = f"timeout after {attempt + 1} attempt(s): {error!r}"
                 delay = self._delay(attempt, None)
-            except httpx.TransportError as error:
-                # Connection refused or reset: the server may be restarting.
+            except HTTPError as error:
+                # Reset or dropped mid-answer.
                 failure = f"transport error after {attempt + 1} attempt(s): {error!r}"
                 delay = self._delay(attempt, None)
             else:
-                if response.status_code in RETRY_STATUS:
-                    failure = f"HTTP {response.status_code}: {response.text[:MAX_ERROR_BODY]}"
+                if response.status in RETRY_STATUS:
+                    failure = f"HTTP {response.status}: {_text(response)[:MAX_ERROR_BODY]}"
                     delay = self._delay(attempt, response.headers.get("retry-after"))
                 else:
                     return self._result(response, started)
@@ -122,23 +142,23 @@ class OpenAIBackend:
         # Full jitter: many workers hitting one server must not retry in lockstep.
         return random.uniform(0, self.backoff_s * (2**attempt))
 
-    def _result(self, response: httpx.Response, started: float) -> ChatResult:
+    def _result(self, response: urllib3.BaseHTTPResponse, started: float) -> ChatResult:
         latency_ms = _ms_since(started)
-        if response.status_code != 200:
+        if response.status != 200:
             return ChatResult(
                 text="",
-                error=f"HTTP {response.status_code}: {response.text[:MAX_ERROR_BODY]}",
+                error=f"HTTP {response.status}: {_text(response)[:MAX_ERROR_BODY]}",
                 latency_ms=latency_ms,
             )
         try:
-            payload = response.json()
+            payload = json.loads(response.data)
             choice = payload["choices"][0]
             text = choice["message"]["content"]
             if not isinstance(text, str):
                 raise TypeError(f"content is {type(text).__name__}, not a string")
         except (ValueError, KeyError, IndexError, TypeError) as error:
             return ChatResult(
-                text=response.text[:MAX_ERROR_BODY],
+                text=_text(response)[:MAX_ERROR_BODY],
                 error=f"malformed response body: {error!r}",
                 latency_ms=latency_ms,
             )
@@ -150,6 +170,10 @@ class OpenAIBackend:
             finish_reason=str(choice.get("finish_reason") or ""),
             latency_ms=latency_ms,
         )
+
+
+def _text(response: urllib3.BaseHTTPResponse) -> str:
+    return response.data.decode("utf-8", errors="replace")
 
 
 def _ms_since(started: float) -> int:

@@ -264,6 +264,20 @@ def test_a_timeout_is_retried_and_a_lasting_5xx_ends_as_a_transient_error(chat_s
     assert len(chat_server.requests) == 3
 
 
+def test_a_refused_connection_is_retried_and_ends_as_a_transient_error():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    backend = OpenAIBackend(
+        base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=1, backoff_s=0.01
+    )
+    [result] = backend.chat([ChatRequest(messages=[{"role": "user", "content": "x"}])])
+    assert not result.ok and result.transient
+    assert "transport error after 2 attempt(s)" in result.error
+
+
 def test_a_4xx_and_a_malformed_body_are_not_retried_and_not_transient(chat_server):
     chat_server.reply = lambda body, n: Reply(status=400, body=b'{"error": "bad schema"}')
     backend = OpenAIBackend(base_url=chat_server.base_url, model="m", backoff_s=0.01)
