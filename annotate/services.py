@@ -399,7 +399,7 @@ def _lock_open_assignment(assignment: Assignment) -> Assignment:
     # submit of a batch behind one another.
     locked = (
         Assignment.objects.select_for_update(of=("self",))
-        .select_related("batch", "sample", "annotator")
+        .select_related("batch", "sample", "annotator__rater")
         .get(pk=assignment.pk)
     )
     if locked.batch.status != Batch.Status.OPEN:
@@ -425,12 +425,13 @@ def annotation_submit(
     Submitting again while the batch is open replaces the earlier values.
     """
     with transaction.atomic():
-        # A batch's dimensions are fixed when it is built: those of the caller's batch (often
-        # prefetched for the page) serve; the lock re-reads only what can change.
-        rubric, flag_dimensions = item_dimensions(
-            batch=assignment.batch, task_type=assignment.sample.task_type
-        )
+        batch = assignment.batch
         assignment = _lock_open_assignment(assignment)
+        # A batch's dimensions are fixed when it is built: those of the caller's batch (often
+        # prefetched for the page that follows) serve; the lock re-reads what can change.
+        rubric, flag_dimensions = item_dimensions(
+            batch=batch, task_type=assignment.sample.task_type
+        )
         missing = [d.name for d in rubric if d.slug not in scores]
         if missing:
             raise BatchError(f"Score every dimension; missing: {', '.join(missing)}.")

@@ -101,8 +101,12 @@ def _item_context(request: HttpRequest, assignment: Assignment, *, posted=None, 
     batch = assignment.batch
     rubric, flags = services.item_dimensions(batch=batch, task_type=sample.task_type)
     if posted is None:
-        values = selectors.ratings_of(user=request.user, sample=sample)
-        comment = getattr(getattr(assignment, "annotation", None), "comment", "")
+        annotation = getattr(assignment, "annotation", None)
+        # Values are prefilled only where this assignment was submitted: an item not yet
+        # scored here starts blank, even if the annotator rated its sample in another batch
+        # (and no query is spent on a fresh item, the common case).
+        values = selectors.ratings_of(user=request.user, sample=sample) if annotation else {}
+        comment = getattr(annotation, "comment", "")
         raised = {d.slug for d in flags if values.get(d.slug) == 1}
     else:
         values = {d.slug: posted.get(f"score-{d.slug}") for d in rubric}
@@ -226,13 +230,16 @@ def _submit(request: HttpRequest, assignment: Assignment) -> None:
 def item(request: HttpRequest, pk: int) -> HttpResponse:
     """The scoring (or comparison) page; a POST saves or skips and answers with the next
     item."""
-    assignment = selectors.access_assignment(user=request.user, pk=pk)
     if request.method == "GET":
+        assignment = selectors.access_assignment(user=request.user, pk=pk)
         services.assignment_serve(assignment=assignment)
         return render(request, *_panel(request, assignment))
+    # A submit reads what it changes under its own lock; the page is read only if shown.
+    assignment = selectors.access_assignment(user=request.user, pk=pk, page=False)
     try:
         _submit(request, assignment)
     except DomainError as error:
+        assignment = selectors.access_assignment(user=request.user, pk=pk, batch=assignment.batch)
         template, context = _panel(request, assignment, posted=request.POST, errors=[error])
         if request.htmx:
             # htmx swaps only 2xx answers: the form comes back with its error in place.
@@ -247,10 +254,12 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseClientRedirect(
             reverse("annotate:batch_next", args=[assignment.batch_id])
         )
+    if assignment.batch.distribution == Batch.Distribution.PULL:
+        # A claim returns the bare row; a push batch's next item comes with its page.
+        following = selectors.access_assignment(
+            user=request.user, pk=following.pk, batch=assignment.batch
+        )
     services.assignment_serve(assignment=following)
-    following = selectors.access_assignment(
-        user=request.user, pk=following.pk, batch=assignment.batch
-    )
     template, context = _panel(request, following)
     response = render(request, f"{template}#item-panel", context)
     push_url(response, reverse("annotate:item", args=[following.pk]))

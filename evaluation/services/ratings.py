@@ -11,8 +11,14 @@ from ..models import Dimension, Judge, Rater, Rating
 
 
 def rater_for_user(*, user) -> Rater:
-    rater, _ = Rater.objects.get_or_create(user=user, defaults={"kind": Rater.Kind.HUMAN})
-    return rater
+    """The user's Rater, created on first use. Free when the caller loaded it with the user
+    (``select_related("annotator__rater")``)."""
+    try:
+        return user.rater
+    except Rater.DoesNotExist:
+        rater, _ = Rater.objects.get_or_create(user=user, defaults={"kind": Rater.Kind.HUMAN})
+        user.rater = rater
+        return rater
 
 
 def rater_for_judge(*, judge: Judge) -> Rater:

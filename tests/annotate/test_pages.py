@@ -103,6 +103,39 @@ def test_revisit_shows_my_values_and_a_change_replaces_them(client, asha):
     assert Annotation.objects.filter(assignment=assignment).count() == 1
 
 
+def test_an_item_not_yet_scored_in_this_batch_starts_blank(client, asha):
+    # The same sample in a second batch: the annotator scores it again, unanchored by the
+    # values they gave in the first.
+    sample = SampleFactory()
+    first = Assignment.objects.get(batch=open_batch(annotators=[asha], samples=[sample]))
+    client.post(reverse("annotate:item", args=[first.pk]), full_scores(2))
+    second = Assignment.objects.get(
+        batch=open_batch(annotators=[asha], samples=[sample], name="again")
+    )
+    page = client.get(reverse("annotate:item", args=[second.pk])).text
+    assert "checked" not in page and "you may change it" not in page
+
+
+def test_an_htmx_submit_and_the_next_item_take_one_short_transaction(
+    client, asha, django_assert_max_num_queries
+):
+    # The annotation loop's budget (docs/annotation.md): the user, the access check, the
+    # locked row with its rater, the dimensions, three writes, the next item with its page,
+    # its serve time and the progress; plus BEGIN, SAVEPOINT, RELEASE and COMMIT.
+    batch = open_batch(annotators=[asha])
+    first, second, third = Assignment.objects.filter(batch=batch).order_by("pk")
+    # The annotator's first submit ever also creates their Rater; the budget is the loop's.
+    client.post(reverse("annotate:item", args=[first.pk]), full_scores(1))
+    with django_assert_max_num_queries(14):
+        response = client.post(
+            reverse("annotate:item", args=[second.pk]),
+            full_scores(1),
+            headers={"HX-Request": "true"},
+        )
+    assert f'data-assignment="{third.pk}"' in response.text
+    assert Rating.objects.filter(rater__user=asha, sample=second.sample).count() == 6
+
+
 def test_a_closed_batch_refuses_changes(client, asha):
     batch = open_batch(annotators=[asha], size=1)
     assignment = Assignment.objects.get(batch=batch)
