@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as RequestTimeout
 
 from . import BackendError, ChatRequest, ChatResult
 
@@ -108,17 +109,14 @@ class OpenAIBackend:
                 response = self.connections.urlopen(
                     "POST", self.path, body=body, headers=self.headers, retries=False
                 )
-            except NewConnectionError as error:
-                # Refused: the server may be restarting. (urllib3 derives this error from its
-                # connect timeout, so it is told apart first.)
-                failure = f"transport error after {attempt + 1} attempt(s): {error!r}"
-                delay = self._delay(attempt, None)
-            except TimeoutError as error:
-                failure = f"timeout after {attempt + 1} attempt(s): {error!r}"
-                delay = self._delay(attempt, None)
             except HTTPError as error:
-                # Reset or dropped mid-answer.
-                failure = f"transport error after {attempt + 1} attempt(s): {error!r}"
+                # A timeout, or a connection refused (the server may be restarting), reset or
+                # dropped mid-answer. urllib3 derives "refused" from its connect timeout.
+                timed_out = isinstance(error, RequestTimeout) and not isinstance(
+                    error, NewConnectionError
+                )
+                kind = "timeout" if timed_out else "transport error"
+                failure = f"{kind} after {attempt + 1} attempt(s): {error!r}"
                 delay = self._delay(attempt, None)
             else:
                 if response.status in RETRY_STATUS:
