@@ -101,6 +101,13 @@ class ImportSummary:
     def count(self, language: str) -> LanguageCounts:
         return self.per_language.setdefault(language, LanguageCounts())
 
+    def add_counts(self, other: "ImportSummary") -> None:
+        """Add another summary's per-language counts to these."""
+        for language, counts in other.per_language.items():
+            total = self.count(language)
+            total.added += counts.added
+            total.existing += counts.existing
+
     @property
     def added(self) -> int:
         return sum(c.added for c in self.per_language.values())

@@ -162,10 +162,7 @@ class _BatchWriter:
             self.db.dec_thread_sharing()
             if error is None:
                 self._raise_error()
-        for language, counts in self.written.per_language.items():
-            total = self.summary.count(language)
-            total.added += counts.added
-            total.existing += counts.existing
+        self.summary.add_counts(self.written)
 
 
 def _source_record_problem(record: SourceRecord) -> str:
