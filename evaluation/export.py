@@ -16,14 +16,12 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field, fields
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django import db
@@ -34,6 +32,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 import parakh
+from parakh.prepared import fetch_all
 from synth.languages import LANGUAGES
 from synth.models import Sample
 from synth.task_types import TaskType
@@ -313,21 +312,11 @@ class ChunkQueries:
         """Candidates with after < id < before, in id order, at most limit of them; the
         messages as UTF-8 bytes of their JSON text."""
         params = (*self._rows_params, after, before, limit)
-        with db.connection.cursor() as cursor:
-            if not self._postgresql:
-                cursor.execute(self._rows_sql, params)
-                return [(*row[:3], row[3].encode(), *row[4:]) for row in cursor.fetchall()]
-            # Binary results need psycopg's server-side binding cursor (Django's is a
-            # client-side one): integers and the messages' bytea arrive as they are
-            # stored, with no text parsing. Logged and wrapped as Django's own queries.
-            logged = getattr(cursor, "debug_sql", None)
-            with (
-                logged(self._rows_sql, params) if logged else nullcontext(),
-                db.connection.wrap_database_errors,
-                psycopg.Cursor(db.connection.connection) as binary,
-            ):
-                binary.execute(self._rows_sql, params, binary=True)
-                return binary.fetchall()
+        if not self._postgresql:
+            rows = fetch_all(db.connection, self._rows_sql, params)
+            return [(*row[:3], row[3].encode(), *row[4:]) for row in rows]
+        # Binary results: integers and the messages' bytea arrive as they are stored.
+        return fetch_all(db.connection, self._rows_sql, params, binary=True)
 
     def ratings(self, *, low: int, high: int, sparse: bool) -> np.ndarray:
         """(sample_id, dimension_id, rater_id, value) as an n × 4 int64 array, on the
