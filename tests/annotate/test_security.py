@@ -90,3 +90,17 @@ def test_sign_in_locks_out_after_repeated_failures(client, password, settings):
     assert "_auth_user_id" not in client.session
     cache.clear()
     assert client.post(url, {"username": "asha", "password": password}).status_code == 302
+
+
+def test_a_deactivated_annotator_is_signed_out_at_their_next_request(client, password):
+    asha = annotator("asha")
+    batch = open_batch(annotators=[asha], size=1)
+    client.login(username="asha", password=password)
+    mine = Assignment.objects.get(batch=batch)
+    url = reverse("annotate:item", args=[mine.pk])
+    assert client.get(url).status_code == 200
+    asha.is_active = False
+    asha.save(update_fields=["is_active"])
+    response = client.post(url, full_scores(2))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Rating.objects.exists()
