@@ -4,10 +4,11 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from evaluation.models import Comparison, Dimension, Preference, Rater, Rating
+from parakh.prepared import PreparedQuery
 from synth.models import Sample
 
 from .models import Annotation, AnnotatorLanguage, Assignment, Batch, BatchItem
@@ -51,10 +52,30 @@ def batch_progress_for_annotator(*, user) -> list[BatchProgress]:
     return [BatchProgress(batch=b, done=b.done, assigned=b.assigned) for b in batches]
 
 
+_PROGRESS = PreparedQuery(
+    lambda p: (
+        Assignment.objects.filter(batch_id=p.batch, annotator_id=p.user)
+        .exclude(status=Assignment.Status.REVOKED)
+        .order_by()
+        .values("batch_id")
+        .annotate(assigned=Count("pk"), done=Count("pk", filter=Q(status__in=DONE)))
+        .values_list("assigned", "done")
+    )
+)
+
+
 def batch_progress_of(*, batch: Batch, user) -> BatchProgress:
-    mine = batch.assignments.filter(annotator=user).exclude(status=Assignment.Status.REVOKED)
-    counts = mine.aggregate(assigned=Count("pk"), done=Count("pk", filter=Q(status__in=DONE)))
-    return BatchProgress(batch=batch, done=counts["done"], assigned=counts["assigned"])
+    assigned, done = _PROGRESS.first(batch=batch.pk, user=user.pk) or (0, 0)
+    return BatchProgress(batch=batch, done=done, assigned=assigned)
+
+
+def item_progress(*, assignment: Assignment, user) -> BatchProgress:
+    """The user's progress on the assignment's batch: as read with the assignment when it
+    came from ``assignment_next_for``, else counted now."""
+    done = getattr(assignment, "progress_done", None)
+    if done is None:
+        return batch_progress_of(batch=assignment.batch, user=user)
+    return BatchProgress(batch=assignment.batch, done=done, assigned=assignment.progress_assigned)
 
 
 # What an item's page shows besides the assignment, by the kind of batch. Five tables at
@@ -70,6 +91,26 @@ _PAGE_RELATIONS = {
 }
 
 
+def _own(p):
+    return Assignment.objects.filter(pk=p.pk, annotator_id=p.user)
+
+
+# The hot reads of an item's page and its submit, compiled once per process (see
+# parakh.prepared): as querysets they cost more to compose than to run.
+_ACCESS_IN_BATCH = {
+    kind: PreparedQuery(
+        lambda p, relations=relations: _own(p).filter(batch_id=p.batch).select_related(*relations)
+    )
+    for kind, relations in _PAGE_RELATIONS.items()
+}
+# The batch's kind is not known yet: join what a ratings item shows, and read a
+# comparison's rows apart when it is one.
+_ACCESS_PAGE = PreparedQuery(
+    lambda p: _own(p).select_related("batch", *_PAGE_RELATIONS[Batch.Kind.RATINGS])
+)
+_ACCESS_BARE = PreparedQuery(lambda p: _own(p).select_related("batch"))
+
+
 def access_assignment(
     *, user, pk: int, batch: Batch | None = None, page: bool = True
 ) -> Assignment:
@@ -79,19 +120,14 @@ def access_assignment(
     and its source, or the comparison and its prompt and responses. Without, only the
     assignment and its batch: enough for a submit, which reads what it changes under its
     own lock. ``batch``: the assignment's batch, already loaded (the page after a submit,
-    on the same batch): it is used, not re-read, so the dimensions prefetched on it serve
-    again.
+    on the same batch): it is used, not re-read, so the dimensions read on it serve again.
     """
-    mine = Assignment.objects.filter(pk=pk, annotator=user)
     if batch is not None:
-        assignment = mine.filter(batch=batch).select_related(*_PAGE_RELATIONS[batch.kind])
+        assignment = _ACCESS_IN_BATCH[batch.kind].first(pk=pk, user=user.pk, batch=batch.pk)
     elif page:
-        # The batch's kind is not known yet: join what a ratings item shows, and read a
-        # comparison's rows apart when it is one.
-        assignment = mine.select_related("batch", *_PAGE_RELATIONS[Batch.Kind.RATINGS])
+        assignment = _ACCESS_PAGE.first(pk=pk, user=user.pk)
     else:
-        assignment = mine.select_related("batch")
-    assignment = assignment.first()
+        assignment = _ACCESS_BARE.first(pk=pk, user=user.pk)
     if assignment is None:
         raise Http404("No such assignment.")
     if batch is not None:
@@ -116,27 +152,64 @@ def access_batch(*, user, pk: int) -> Batch:
     return batch
 
 
+def _next_query(kind: str) -> PreparedQuery:
+    unit = "comparison" if kind == Batch.Kind.PAIRWISE else "sample"
+
+    def build(p):
+        position = (
+            BatchItem.objects.filter(batch_id=p.batch, **{unit: OuterRef(unit)})
+            .order_by()
+            .values("position")[:1]
+        )
+        mine = (
+            Assignment.objects.filter(batch_id=p.batch, annotator_id=p.user)
+            .exclude(status=Assignment.Status.REVOKED)
+            .order_by()
+            .values("annotator_id")
+        )
+        return (
+            Assignment.objects.filter(
+                batch_id=p.batch, annotator_id=p.user, status=Assignment.Status.ASSIGNED
+            )
+            .select_related(*_PAGE_RELATIONS[kind])
+            .annotate(
+                position=position,
+                # The page's progress bar, read in the same query.
+                progress_assigned=Subquery(mine.annotate(n=Count("pk")).values("n")),
+                progress_done=Subquery(
+                    mine.filter(status__in=DONE).annotate(n=Count("pk")).values("n")
+                ),
+            )
+            .order_by("position", "pk")[:1]
+        )
+
+    return PreparedQuery(build)
+
+
+_NEXT = {kind: _next_query(kind) for kind in _PAGE_RELATIONS}
+
+
 def assignment_next_for(*, annotator, batch: Batch) -> Assignment | None:
     """The annotator's next unscored item of a push batch, in batch order, with what its
-    page shows (as ``access_assignment``) and ``batch`` itself as its batch."""
-    unit = "comparison" if batch.kind == Batch.Kind.PAIRWISE else "sample"
-    position = (
-        BatchItem.objects.filter(batch=batch, **{unit: OuterRef(unit)})
-        .order_by()
-        .values("position")[:1]
-    )
-    following = (
-        Assignment.objects.filter(
-            batch=batch, annotator=annotator, status=Assignment.Status.ASSIGNED
-        )
-        .select_related(*_PAGE_RELATIONS[batch.kind])
-        .annotate(position=position)
-        .order_by("position", "pk")
-        .first()
-    )
+    page shows (as ``access_assignment``, and the progress for ``item_progress``) and
+    ``batch`` itself as its batch."""
+    following = _NEXT[batch.kind].first(batch=batch.pk, user=annotator.pk)
     if following is not None:
         following.batch = batch
     return following
+
+
+_BATCH_DIMENSIONS = PreparedQuery(lambda p: Dimension.objects.filter(batches=p.batch))
+
+
+def batch_dimensions(*, batch: Batch) -> list[Dimension]:
+    """The batch's dimensions in rubric order. Read once per Batch instance: a batch's
+    dimensions are fixed when it is built, and a submit and the page that follows it share
+    the instance."""
+    cached = batch.__dict__.get("_dimension_list")
+    if cached is None:
+        cached = batch.__dict__["_dimension_list"] = _BATCH_DIMENSIONS(batch=batch.pk)
+    return cached
 
 
 def assignment_list_for(*, annotator, batch: Batch) -> QuerySet[Assignment]:

@@ -2,12 +2,13 @@
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,10 +24,12 @@ from evaluation.services.arena import (
     preference_from_position,
     preference_record,
 )
+from parakh.prepared import PreparedQuery
 from parakh.transitions import DomainError, check_transition
 from synth.languages import get_language
 from synth.models import Sample
 
+from . import selectors
 from .models import (
     ANNOTATORS_GROUP,
     Annotation,
@@ -393,20 +396,188 @@ def assignment_serve(*, assignment: Assignment) -> Assignment:
     return assignment
 
 
-def _lock_open_assignment(assignment: Assignment) -> Assignment:
-    # The row lock serialises a double submit: the second sees the first's result. Only the
-    # assignment's row (of="self"): locking the joined batch row too would queue every
-    # submit of a batch behind one another.
-    locked = (
+_LOCK_ASSIGNMENT = PreparedQuery(
+    lambda p: (
         Assignment.objects.select_for_update(of=("self",))
         .select_related("batch", "sample", "annotator__rater")
-        .get(pk=assignment.pk)
+        .filter(pk=p.pk, annotator_id=p.annotator)
+        .order_by()
     )
-    if locked.batch.status != Batch.Status.OPEN:
+)
+
+
+def assignment_submit(
+    *,
+    assignment_id: int,
+    annotator_id: int,
+    skip: bool = False,
+    scores: Mapping[str, int] | None = None,
+    flags: Sequence[str] = (),
+    choice: str = "",
+    comment: str = "",
+    active_seconds: int = 0,
+) -> Assignment:
+    """One submit of the item page, whatever the item: a skip, the scores and flags of a
+    ratings item, or the choice on a pairwise one. Submitting again while the batch is open
+    replaces the earlier values.
+
+    Only the annotator's own assignment: anybody else's id raises
+    ``Assignment.DoesNotExist``, as a missing one does. The row is locked (which serialises
+    a double submit: the second sees the first's result) and checked once for all of it.
+    Returns the assignment as locked, with its batch and, after scores or a choice, its
+    ``annotation``.
+    """
+    # Inside the request's transaction this takes no savepoint (two round trips fewer on
+    # every submit): every check comes before the first write, and a refusal is raised only
+    # once the block is left, so the transaction stays usable for the page that shows it.
+    with transaction.atomic(savepoint=False):
+        # Only the assignment's row (of="self"): locking the joined batch row too would queue
+        # every submit of a batch behind one another.
+        assignment = _LOCK_ASSIGNMENT.first(pk=assignment_id, annotator=annotator_id)
+        if assignment is None:
+            raise Assignment.DoesNotExist(f"No assignment {assignment_id} of this annotator.")
+        try:
+            write = _checked_submission(
+                assignment,
+                skip=skip,
+                scores=scores or {},
+                flags=flags,
+                choice=choice,
+                comment=comment,
+                active_seconds=active_seconds,
+            )
+        except DomainError as error:
+            refused = error
+        else:
+            refused = None
+            write()
+    if refused is not None:
+        raise refused
+    return assignment
+
+
+def _checked_submission(
+    assignment: Assignment,
+    *,
+    skip: bool,
+    scores: Mapping[str, int],
+    flags: Sequence[str],
+    choice: str,
+    comment: str,
+    active_seconds: int,
+) -> Callable[[], None]:
+    """Check a submit against the locked assignment, and return what writes it. Raises a
+    DomainError, always before anything is written."""
+    if assignment.batch.status != Batch.Status.OPEN:
         raise BatchError("This batch is closed; its annotations can no longer change.")
-    if locked.status == Assignment.Status.REVOKED:
+    if assignment.status == Assignment.Status.REVOKED:
         raise BatchError("This assignment was withdrawn.")
-    return locked
+    if skip:
+        if assignment.status == Assignment.Status.SKIPPED:
+            return lambda: None
+        _check_status(assignment, Assignment.Status.SKIPPED)
+        return partial(_write_skip, assignment)
+    _check_status(assignment, Assignment.Status.SUBMITTED)
+    if assignment.comparison_id:
+        if choice not in POSITION_CHOICES:
+            raise BatchError("Choose A, B, tie or both bad.")
+        return partial(
+            _write_preference,
+            assignment,
+            choice=choice,
+            comment=comment,
+            active_seconds=active_seconds,
+        )
+    values, raised = _checked_values(assignment, scores=scores, flags=flags)
+    return partial(
+        _write_annotation,
+        assignment,
+        values=values,
+        raised=raised,
+        comment=comment,
+        active_seconds=active_seconds,
+    )
+
+
+def _check_status(assignment: Assignment, target: str) -> None:
+    check_transition(
+        assignment, current=assignment.status, target=target, allowed=Assignment.TRANSITIONS
+    )
+
+
+def _checked_values(
+    assignment: Assignment, *, scores: Mapping[str, int], flags: Sequence[str]
+) -> tuple[dict[Dimension, int], list[str]]:
+    """The Ratings' values of a ratings submit, by dimension, and the flags raised.
+
+    ``scores`` maps the slug of every rubric dimension of the batch that applies to the
+    sample's task type to a value; ``flags`` lists the flag dimensions raised (the others
+    of the batch are stored as 0, so that agreement on flags counts "not flagged" too).
+    """
+    # A batch's dimensions are fixed when it is built: read once per batch instance, they
+    # serve the page that follows on the same instance.
+    rubric, flag_dimensions = item_dimensions(
+        batch=assignment.batch, task_type=assignment.sample.task_type
+    )
+    missing = [d.name for d in rubric if d.slug not in scores]
+    if missing:
+        raise BatchError(f"Score every dimension; missing: {', '.join(missing)}.")
+    known = {d.slug for d in rubric}
+    unknown = sorted(set(scores) - known)
+    if unknown:
+        raise BatchError(f"Not dimensions of this item: {', '.join(unknown)}.")
+    unknown_flags = sorted(set(flags) - {d.slug for d in flag_dimensions})
+    if unknown_flags:
+        raise BatchError(f"Unknown flags: {', '.join(unknown_flags)}.")
+    for dimension in rubric:
+        value = scores[dimension.slug]
+        if value not in dimension.scale:
+            raise BatchError(
+                f"{dimension.name}: {value} is outside {dimension.scale_min}–{dimension.scale_max}."
+            )
+    raised = [d.slug for d in flag_dimensions if d.slug in flags]
+    values = {
+        **{dimension: scores[dimension.slug] for dimension in rubric},
+        **{dimension: int(dimension.slug in raised) for dimension in flag_dimensions},
+    }
+    return values, raised
+
+
+def _write_annotation(
+    assignment: Assignment,
+    *,
+    values: Mapping[Dimension, int],
+    raised: list[str],
+    comment: str,
+    active_seconds: int,
+) -> None:
+    # One statement for every score and flag of the submit.
+    ratings_upsert_bulk(
+        sample=assignment.sample,
+        rater=rater_for_user(user=assignment.annotator),
+        values=values,
+    )
+    _annotation_upsert(assignment=assignment, comment=comment, flags=raised)
+    _mark_submitted(assignment, active_seconds=active_seconds)
+
+
+def _write_preference(
+    assignment: Assignment, *, choice: str, comment: str, active_seconds: int
+) -> None:
+    # In terms of the responses; the positions as shown are recorded too.
+    preference_from_position(
+        comparison=assignment.comparison,
+        rater=rater_for_user(user=assignment.annotator),
+        choice=choice,
+    )
+    _annotation_upsert(assignment=assignment, comment=comment, flags=[])
+    _mark_submitted(assignment, active_seconds=active_seconds)
+
+
+def _write_skip(assignment: Assignment) -> None:
+    assignment.status = Assignment.Status.SKIPPED
+    assignment.lease_expires_at = None
+    assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
 
 
 def annotation_submit(
@@ -417,67 +588,58 @@ def annotation_submit(
     comment: str = "",
     active_seconds: int = 0,
 ) -> Annotation:
-    """Save the annotator's scores and flags as their Ratings, and the comment and time.
+    """Save the annotator's scores and flags on a ratings item as their Ratings, and the
+    comment and time (``assignment_submit`` for one kind of item)."""
+    return assignment_submit(
+        assignment_id=assignment.pk,
+        annotator_id=assignment.annotator_id,
+        scores=scores,
+        flags=flags,
+        comment=comment,
+        active_seconds=active_seconds,
+    ).annotation
 
-    ``scores`` maps the slug of every rubric dimension of the batch that applies to the
-    sample's task type to a value; ``flags`` lists the flag dimensions raised (the others
-    of the batch are stored as 0, so that agreement on flags counts "not flagged" too).
-    Submitting again while the batch is open replaces the earlier values.
-    """
-    with transaction.atomic():
-        batch = assignment.batch
-        assignment = _lock_open_assignment(assignment)
-        # A batch's dimensions are fixed when it is built: those of the caller's batch (often
-        # prefetched for the page that follows) serve; the lock re-reads what can change.
-        rubric, flag_dimensions = item_dimensions(
-            batch=batch, task_type=assignment.sample.task_type
-        )
-        missing = [d.name for d in rubric if d.slug not in scores]
-        if missing:
-            raise BatchError(f"Score every dimension; missing: {', '.join(missing)}.")
-        known = {d.slug for d in rubric}
-        unknown = sorted(set(scores) - known)
-        if unknown:
-            raise BatchError(f"Not dimensions of this item: {', '.join(unknown)}.")
-        unknown_flags = sorted(set(flags) - {d.slug for d in flag_dimensions})
-        if unknown_flags:
-            raise BatchError(f"Unknown flags: {', '.join(unknown_flags)}.")
-        for dimension in rubric:
-            value = scores[dimension.slug]
-            if value not in dimension.scale:
-                raise BatchError(
-                    f"{dimension.name}: {value} is outside "
-                    f"{dimension.scale_min}–{dimension.scale_max}."
-                )
-        raised = [d.slug for d in flag_dimensions if d.slug in flags]
-        # One statement for every score and flag of the submit.
-        ratings_upsert_bulk(
-            sample=assignment.sample,
-            rater=rater_for_user(user=assignment.annotator),
-            values={
-                **{dimension: scores[dimension.slug] for dimension in rubric},
-                **{dimension: int(dimension.slug in raised) for dimension in flag_dimensions},
-            },
-        )
-        annotation = _annotation_upsert(assignment=assignment, comment=comment, flags=raised)
-        _mark_submitted(assignment, active_seconds=active_seconds)
-    return annotation
+
+def preference_submit(
+    *, assignment: Assignment, choice: str, comment: str = "", active_seconds: int = 0
+) -> Annotation:
+    """Save the annotator's choice on a pairwise item as their Preference, and the comment
+    and time. ``choice``: "a" or "b" (the position preferred), "t" tie, "n" both bad."""
+    if assignment.comparison_id is None:
+        raise BatchError("This item is not a comparison.")
+    return assignment_submit(
+        assignment_id=assignment.pk,
+        annotator_id=assignment.annotator_id,
+        choice=choice,
+        comment=comment,
+        active_seconds=active_seconds,
+    ).annotation
+
+
+def assignment_skip(*, assignment: Assignment) -> Assignment:
+    """Set the item aside; it stays the annotator's and can still be scored later."""
+    return assignment_submit(
+        assignment_id=assignment.pk, annotator_id=assignment.annotator_id, skip=True
+    )
 
 
 def _annotation_upsert(*, assignment: Assignment, comment: str, flags: list[str]) -> Annotation:
     """The assignment's one Annotation, created or replaced in one statement (INSERT … ON
-    CONFLICT (assignment) DO UPDATE): no read first, no savepoints."""
+    CONFLICT (assignment) DO UPDATE): no read first, no savepoints. Cached on the
+    assignment as its ``annotation``."""
     (annotation,) = Annotation.objects.bulk_create(
         [Annotation(assignment=assignment, comment=comment, flags=flags)],
         update_conflicts=True,
         unique_fields=["assignment"],
         update_fields=["comment", "flags", "updated_at"],
     )
+    assignment.annotation = annotation
     return annotation
 
 
 def _mark_submitted(assignment: Assignment, *, active_seconds: int) -> None:
-    """Submitted now, with the time spent. Caller holds the assignment's row lock."""
+    """Submitted now, with the time spent. Caller holds the assignment's row lock and has
+    checked the transition."""
     now = timezone.now()
     first_submit = assignment.status != Assignment.Status.SUBMITTED
     served = assignment.first_served_at or now
@@ -487,12 +649,6 @@ def _mark_submitted(assignment: Assignment, *, active_seconds: int) -> None:
     assignment.submitted_at = now
     assignment.active_seconds += max(0, int(active_seconds))
     assignment.lease_expires_at = None
-    check_transition(
-        assignment,
-        current=assignment.status,
-        target=Assignment.Status.SUBMITTED,
-        allowed=Assignment.TRANSITIONS,
-    )
     assignment.status = Assignment.Status.SUBMITTED
     assignment.save(
         update_fields=[
@@ -505,40 +661,6 @@ def _mark_submitted(assignment: Assignment, *, active_seconds: int) -> None:
             "updated_at",
         ]
     )
-
-
-def preference_submit(
-    *, assignment: Assignment, choice: str, comment: str = "", active_seconds: int = 0
-) -> Annotation:
-    """Save the annotator's choice on a pairwise item as their Preference (in terms of the
-    responses; positions as shown are recorded too), and the comment and time.
-    ``choice``: "a" or "b" (the position preferred), "t" tie, "n" both bad. Submitting again
-    while the batch is open replaces the earlier choice."""
-    with transaction.atomic():
-        assignment = _lock_open_assignment(assignment)
-        if assignment.comparison_id is None:
-            raise BatchError("This item is not a comparison.")
-        if choice not in POSITION_CHOICES:
-            raise BatchError("Choose A, B, tie or both bad.")
-        preference_from_position(
-            comparison=assignment.comparison,
-            rater=rater_for_user(user=assignment.annotator),
-            choice=choice,
-        )
-        annotation = _annotation_upsert(assignment=assignment, comment=comment, flags=[])
-        _mark_submitted(assignment, active_seconds=active_seconds)
-    return annotation
-
-
-def assignment_skip(*, assignment: Assignment) -> Assignment:
-    """Set the item aside; it stays the annotator's and can still be scored later."""
-    with transaction.atomic():
-        assignment = _lock_open_assignment(assignment)
-        if assignment.status == Assignment.Status.SKIPPED:
-            return assignment
-        assignment.lease_expires_at = None
-        assignment.save(update_fields=["lease_expires_at"])
-        return assignment_transition(assignment=assignment, to=Assignment.Status.SKIPPED)
 
 
 def assignment_revoke(*, assignment: Assignment) -> Assignment:
@@ -595,12 +717,8 @@ def adjudication_set(*, sample: Sample, values: Mapping[Dimension, int]) -> None
 
 
 def item_dimensions(*, batch: Batch, task_type: str) -> tuple[list[Dimension], list[Dimension]]:
-    """(rubric dimensions, flag dimensions) of the batch that apply to a task type.
-
-    Read once per batch instance: the dimensions are prefetched onto it, so the submit and
-    the page that follows it on the same batch share one query."""
-    prefetch_related_objects([batch], "dimensions")
-    dimensions = [d for d in batch.dimensions.all() if d.applies_to(task_type)]
+    """(rubric dimensions, flag dimensions) of the batch that apply to a task type."""
+    dimensions = [d for d in selectors.batch_dimensions(batch=batch) if d.applies_to(task_type)]
     rubric = [d for d in dimensions if d.kind == Dimension.Kind.RUBRIC]
     flags = [d for d in dimensions if d.kind == Dimension.Kind.FLAG]
     return rubric, flags

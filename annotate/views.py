@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -143,7 +143,7 @@ def _item_context(request: HttpRequest, assignment: Assignment, *, posted=None, 
         "flags": [(d, d.slug in raised) for d in flags],
         "comment": comment,
         "errors": list(errors),
-        "progress": selectors.batch_progress_of(batch=batch, user=request.user),
+        "progress": selectors.item_progress(assignment=assignment, user=request.user),
         "can_change": batch.status == Batch.Status.OPEN
         and assignment.status != Assignment.Status.REVOKED,
     }
@@ -192,7 +192,7 @@ def _compare_context(request: HttpRequest, assignment: Assignment, *, posted=Non
         "chosen": chosen,
         "comment": comment,
         "errors": list(errors),
-        "progress": selectors.batch_progress_of(batch=batch, user=request.user),
+        "progress": selectors.item_progress(assignment=assignment, user=request.user),
         "can_change": batch.status == Batch.Status.OPEN
         and assignment.status != Assignment.Status.REVOKED,
     }
@@ -205,24 +205,16 @@ def _panel(request: HttpRequest, assignment: Assignment, **kwargs) -> tuple[str,
     return "annotate/item.html", _item_context(request, assignment, **kwargs)
 
 
-def _submit(request: HttpRequest, assignment: Assignment) -> None:
-    if request.POST.get("action") == "skip":
-        services.assignment_skip(assignment=assignment)
-    elif assignment.comparison_id:
-        services.preference_submit(
-            assignment=assignment,
-            choice=request.POST.get("choice", ""),
-            comment=request.POST.get("comment", "").strip(),
-            active_seconds=_active_seconds(request.POST),
-        )
-    else:
-        services.annotation_submit(
-            assignment=assignment,
-            scores=_scores(request.POST),
-            flags=request.POST.getlist("flags"),
-            comment=request.POST.get("comment", "").strip(),
-            active_seconds=_active_seconds(request.POST),
-        )
+def _submission(post) -> dict:
+    """What a submit of the item page sends, as ``services.assignment_submit`` takes it."""
+    return {
+        "skip": post.get("action") == "skip",
+        "scores": _scores(post),
+        "flags": post.getlist("flags"),
+        "choice": post.get("choice", ""),
+        "comment": post.get("comment", "").strip(),
+        "active_seconds": _active_seconds(post),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -234,12 +226,14 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         assignment = selectors.access_assignment(user=request.user, pk=pk)
         services.assignment_serve(assignment=assignment)
         return render(request, *_panel(request, assignment))
-    # A submit reads what it changes under its own lock; the page is read only if shown.
-    assignment = selectors.access_assignment(user=request.user, pk=pk, page=False)
     try:
-        _submit(request, assignment)
+        assignment = services.assignment_submit(
+            assignment_id=pk, annotator_id=request.user.pk, **_submission(request.POST)
+        )
+    except Assignment.DoesNotExist:
+        raise Http404("No such assignment.") from None
     except DomainError as error:
-        assignment = selectors.access_assignment(user=request.user, pk=pk, batch=assignment.batch)
+        assignment = selectors.access_assignment(user=request.user, pk=pk)
         template, context = _panel(request, assignment, posted=request.POST, errors=[error])
         if request.htmx:
             # htmx swaps only 2xx answers: the form comes back with its error in place.
