@@ -23,8 +23,8 @@ transaction mode before 1.21, which cannot keep them). Django's own cursors bind
 client and never prepare, so the setting changes only the queries made here.
 
 Only integer values are placeholders (``p.<name>``, used in filters as ids); everything
-else in the queryset, slices included, is fixed when it is built. Querysets that yield model instances or
-``values_list`` tuples are supported.
+else in the queryset, slices included, is fixed when it is built. Querysets that yield
+model instances or ``values_list`` tuples are supported.
 """
 
 import threading

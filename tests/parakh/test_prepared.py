@@ -129,7 +129,9 @@ def test_with_prepared_statements_off_nothing_is_prepared(monkeypatch):
     # What DATABASE_PREPARED_STATEMENTS=false gives the connection (the settings test below).
     monkeypatch.setattr(connection.connection, "prepare_threshold", None)
     before = prepared_statements()
-    prepared = PreparedQuery(lambda p: Sample.objects.filter(pk=p.pk, status=Sample.Status.REJECTED))
+    prepared = PreparedQuery(
+        lambda p: Sample.objects.filter(pk=p.pk, status=Sample.Status.REJECTED)
+    )
     assert prepared.first(pk=sample.pk) is None
     assert prepared_statements() == before
 
