@@ -224,6 +224,9 @@ class Assignment(models.Model):
     # created without a slot collide with the item's first place instead of slipping past k.
     slot = models.PositiveSmallIntegerField(null=True, blank=True, default=0)
     overlap = models.PositiveSmallIntegerField(default=1)
+    # The item's place in the batch (its BatchItem's position, which never changes), copied
+    # here so that an annotator's next item is one index scan, not a sort of all they have.
+    position = models.PositiveIntegerField(default=0)
     # Pull batches: a claim expires and the item returns to the pool if not submitted.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -236,6 +239,12 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["batch", "pk"]
+        indexes = [
+            models.Index(
+                fields=["batch", "annotator", "status", "position", "id"],
+                name="annotate_assignment_next",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "sample", "annotator"],

@@ -153,27 +153,21 @@ def access_batch(*, user, pk: int) -> Batch:
 
 
 def _next_query(kind: str) -> PreparedQuery:
-    unit = "comparison" if kind == Batch.Kind.PAIRWISE else "sample"
-
     def build(p):
-        position = (
-            BatchItem.objects.filter(batch_id=p.batch, **{unit: OuterRef(unit)})
-            .order_by()
-            .values("position")[:1]
-        )
         mine = (
             Assignment.objects.filter(batch_id=p.batch, annotator_id=p.user)
             .exclude(status=Assignment.Status.REVOKED)
             .order_by()
             .values("annotator_id")
         )
+        # In batch order: the index (batch, annotator, status, position, id) gives the first
+        # row without sorting the annotator's other items.
         return (
             Assignment.objects.filter(
                 batch_id=p.batch, annotator_id=p.user, status=Assignment.Status.ASSIGNED
             )
             .select_related(*_PAGE_RELATIONS[kind])
             .annotate(
-                position=position,
                 # The page's progress bar, read in the same query.
                 progress_assigned=Subquery(mine.annotate(n=Count("pk")).values("n")),
                 progress_done=Subquery(

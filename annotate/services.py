@@ -213,6 +213,7 @@ def _balanced_assignments(
             annotator=annotators[(index * batch.overlap + j) % count],
             slot=j,
             overlap=batch.overlap,
+            position=index,
             **{unit_field: unit},
         )
         for index, unit in enumerate(units)
@@ -375,6 +376,7 @@ def assignment_claim(*, batch: Batch, annotator: User) -> Assignment | None:
                         annotator=annotator,
                         slot=free[0],
                         overlap=batch.overlap,
+                        position=item.position,
                         lease_expires_at=now + _lease(),
                     )
             except IntegrityError:
