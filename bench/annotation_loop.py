@@ -9,12 +9,15 @@ and has every annotator sign in and submit their items as fast as the server ans
 Beside it, the same number of clients request /livez (the empty view: a plain "ok", no
 query, no template; the goal's baseline) and /healthz (one SELECT 1 and a Redis PING).
 Prints throughput and p50/p95/p99 latency per level and the loop's p95 over the empty
-view's; the figures go into docs/BENCHMARKS.md.
+view's, and (on Linux) the CPU each request cost the client, gunicorn and PostgreSQL: with
+client, server and database on one machine, a saturated level's latency follows that sum.
+The figures go into docs/BENCHMARKS.md.
 """
 
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -97,7 +100,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def annotate_loop(base: str, username: str, batch_id: int, out: list[float]) -> None:
+def annotate_loop(
+    base: str, username: str, batch_id: int, start: threading.Barrier, out: list[float]
+) -> None:
     import httpx
 
     with httpx.Client(base_url=base, follow_redirects=True, timeout=30) as client:
@@ -109,6 +114,9 @@ def annotate_loop(base: str, username: str, batch_id: int, out: list[float]) -> 
         )
         page = client.get(f"/batches/{batch_id}/next/")
         match = ASSIGNMENT.search(page.text)
+        # Sign-in hashes the password (hundreds of ms of CPU); no submit is timed while
+        # another annotator is still signing in.
+        start.wait()
         while match:
             started = time.perf_counter()
             response = client.post(
@@ -121,25 +129,66 @@ def annotate_loop(base: str, username: str, batch_id: int, out: list[float]) -> 
             match = ASSIGNMENT.search(response.text)
 
 
-def baseline_loop(base: str, path: str, count: int, out: list[float]) -> None:
+def baseline_loop(
+    base: str, path: str, count: int, start: threading.Barrier, out: list[float]
+) -> None:
     import httpx
 
     with httpx.Client(base_url=base, timeout=30) as client:
+        start.wait()
         for _ in range(count):
             started = time.perf_counter()
             client.get(path).raise_for_status()
             out.append(time.perf_counter() - started)
 
 
-def measure(target, args_per_thread) -> tuple[list[float], float]:
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by this process (the client) and, from /proc, by every gunicorn
+    and PostgreSQL process; empty where there is no /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals = {"client": usage.ru_utime + usage.ru_stime, "gunicorn": 0.0, "postgres": 0.0}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or entry.name == str(os.getpid()):
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        family = next((f for f in ("gunicorn", "postgres") if f.encode() in command), None)
+        if family:
+            totals[family] += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return totals
+
+
+def measure(target, args_per_thread, cpu: dict | None = None) -> tuple[list[float], float]:
+    """Runs one thread per argument tuple; the clock starts when all are ready. ``cpu``, if
+    given, receives the CPU seconds each process family spent from then to the end."""
     latencies: list[float] = []
-    threads = [threading.Thread(target=target, args=(*a, latencies)) for a in args_per_thread]
-    started = time.perf_counter()
+    started: list[float] = []
+    cpu_before: list[dict[str, float]] = []
+
+    def go() -> None:
+        cpu_before.append(cpu_seconds())
+        started.append(time.perf_counter())
+
+    start = threading.Barrier(len(args_per_thread), action=go)
+    threads = [
+        threading.Thread(target=target, args=(*a, start, latencies)) for a in args_per_thread
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, time.perf_counter() - started
+    elapsed = time.perf_counter() - started[0]
+    if cpu is not None:
+        after = cpu_seconds()
+        cpu.update({family: after[family] - cpu_before[0][family] for family in after})
+    return latencies, elapsed
 
 
 def row(name: str, level: int, latencies: list[float], elapsed: float) -> str:
@@ -194,17 +243,34 @@ def main() -> None:
         print("| loop | concurrent | requests | req/s | p50 ms | p95 ms | p99 ms |")
         print("|---|---|---|---|---|---|---|")
         ratios = []
+        costs = []
         for level in levels:
             batch_id, usernames = plan[level]
-            loop, elapsed = measure(annotate_loop, [(base, u, batch_id) for u in usernames])
+            loop_cpu, empty_cpu = {}, {}
+            loop, elapsed = measure(
+                annotate_loop, [(base, u, batch_id) for u in usernames], loop_cpu
+            )
             print(row("submit + next item", level, loop, elapsed))
-            empty, elapsed = measure(baseline_loop, [(base, "/livez", options.items)] * level)
+            empty, elapsed = measure(
+                baseline_loop, [(base, "/livez", options.items)] * level, empty_cpu
+            )
             print(row("/livez (empty view)", level, empty, elapsed))
+            costs += [("submit + next item", level, loop_cpu, len(loop))]
+            costs += [("/livez (empty view)", level, empty_cpu, len(empty))]
             health, elapsed = measure(baseline_loop, [(base, "/healthz", options.items)] * level)
             print(row("/healthz", level, health, elapsed))
             ratios.append((level, percentile(loop, 0.95) / percentile(empty, 0.95)))
         for level, ratio in ratios:
             print(f"{level} concurrent: loop p95 = {ratio:.1f} x the empty view's p95 (goal <= 3)")
+        if any(cpu for _, _, cpu, _ in costs):
+            print("\n| CPU ms per request | concurrent | client | gunicorn | PostgreSQL | total |")
+            print("|---|---|---|---|---|---|")
+            for name, level, cpu, count in costs:
+                ms = {family: 1000 * seconds / count for family, seconds in cpu.items()}
+                print(
+                    f"| {name} | {level} | {ms['client']:.2f} | {ms['gunicorn']:.2f} | "
+                    f"{ms['postgres']:.2f} | {sum(ms.values()):.2f} |"
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)
