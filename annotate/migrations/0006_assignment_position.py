@@ -1,7 +1,6 @@
 """Assignments carry their item's position, so that an annotator's next item is one index
 scan (batch, annotator, status, position, id). Existing rows copy it from their BatchItem."""
 
-from django.conf import settings
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
@@ -17,12 +16,7 @@ def copy_positions(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("annotate", "0005_pairwise"),
-        ("evaluation", "0007_arena"),
-        ("synth", "0002_generation"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("annotate", "0005_pairwise")]
 
     operations = [
         migrations.AddField(
