@@ -57,6 +57,9 @@ def test_an_annotator_scores_three_items_with_the_keyboard_alone(page, live_serv
     sign_in(page, live_server, "asha")
     page.click(f"#batch-{batch.pk} a.continue")
     page.wait_for_selector("#item-form")
+    # A click does not wait for the page's deferred scripts, and keys typed before they run
+    # go nowhere; goto() waits for "load" itself.
+    page.wait_for_load_state("load")
     for done in range(1, 4):
         shown = page.get_attribute("#item-panel", "data-assignment")
         page.keyboard.press("2")

@@ -22,6 +22,9 @@ def test_an_annotator_compares_four_pairs_with_the_keyboard(page, live_server): 
     sign_in(page, live_server, "asha")
     page.click(f"#batch-{batch.pk} a.continue")
     page.wait_for_selector("#compare-form")
+    # A click does not wait for the page's deferred scripts, and keys typed before they run
+    # go nowhere; goto() waits for "load" itself.
+    page.wait_for_load_state("load")
     assert page.get_attribute("#compare-prompt", "dir") == "rtl"
     assert "<script>" in page.inner_text("#compare-prompt")
     for done, key in enumerate(["a", "b", "t", "n"], start=1):
