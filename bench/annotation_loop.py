@@ -173,7 +173,8 @@ def measure(target, args_per_thread, cpu: dict | None = None) -> tuple[list[floa
     cpu_before: list[dict[str, float]] = []
 
     def go() -> None:
-        cpu_before.append(cpu_seconds())
+        if cpu is not None:
+            cpu_before.append(cpu_seconds())
         started.append(time.perf_counter())
 
     start = threading.Barrier(len(args_per_thread), action=go)
